@@ -1,0 +1,191 @@
+"""``python -m ml train | evaluate | predict | export``: the engine from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ml.preprocess import PreprocessError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def image_paths(paths) -> list[Path]:
+    """Files as given, and the image files inside folders (recursively, sorted)."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def predict_paths(predictor, paths) -> list[dict]:
+    """One record per image: path, digit, confidence, probabilities, error (bad files go on)."""
+    records, good_inputs, good_records = [], [], []
+    from ml.preprocess import preprocess
+
+    for path in image_paths(paths):
+        record = {"path": str(path), "digit": None, "confidence": None, "probabilities": None, "error": None}
+        try:
+            good_inputs.append(preprocess(path))
+            good_records.append(record)
+        except PreprocessError as exc:
+            record["error"] = str(exc)
+        records.append(record)
+    if good_inputs:
+        import numpy as np
+
+        for record, probabilities in zip(good_records, predictor.probabilities_for(np.stack(good_inputs))):
+            digit = int(probabilities.argmax())
+            record.update(
+                digit=digit,
+                confidence=round(float(probabilities[digit]), 6),
+                probabilities=[round(float(p), 6) for p in probabilities],
+            )
+    return records
+
+
+def format_record(record: dict) -> str:
+    if record["error"]:
+        return f"{record['path']}: error: {record['error']}"
+    return f"{record['path']}: {record['digit']} ({record['confidence']:.1%})"
+
+
+def _train(args) -> int:
+    from ml.artifacts import new_version_id, save_artifact
+    from ml.train import train
+
+    result = train(
+        arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+        limit=args.limit, progress=not args.quiet, data_path=args.data,
+    )
+    version = args.version or new_version_id(args.arch)
+    out = Path(args.out) / version if args.out else Path("ml/artifacts") / version
+    artifact = save_artifact(result.model, out, training_metadata(result, version), scorer=mnist_scorer(result))
+    print(f"saved {artifact.path}: MNIST test accuracy {artifact.metadata['mnist_test_accuracy']:.2%} "
+          f"after {result.seconds:.0f} s of training")
+    return 0
+
+
+def training_metadata(result, version: str) -> dict:
+    return {
+        "version": version,
+        "arch": result.arch,
+        "epochs": result.epochs,
+        "batch_size": result.batch_size,
+        "seed": result.seed,
+        "training_data": {**result.data, "n_train": result.n_train, "n_extra": result.n_extra},
+        "training_seconds": result.seconds,
+        "augmentation": result.augmentation,
+        "history": result.history,
+    }
+
+
+def mnist_scorer(result):
+    """Scores the exported LiteRT model, the one that serves, on the MNIST test set."""
+    from ml.evaluate import evaluate_predictor
+    from ml.predictor import Predictor
+
+    def score(artifact) -> dict:
+        x_test, y_test = result.test_set
+        scores = evaluate_predictor(Predictor(artifact), x_test, y_test)
+        return {
+            "mnist_test_accuracy": scores.accuracy,
+            "per_class_accuracy": scores.per_class,
+            "confusion_matrix": scores.confusion,
+        }
+
+    return score
+
+
+def _evaluate(args) -> int:
+    from ml.evaluate import evaluate_on_mnist
+    from ml.predictor import Predictor
+
+    predictor = Predictor.load(args.model)
+    scores = evaluate_on_mnist(predictor, args.data)
+    if args.json:
+        print(json.dumps({**scores.as_dict(), "model_version": predictor.version}))
+    else:
+        print(f"model {predictor.version}: accuracy {scores.accuracy:.2%} on {scores.n} images")
+        for digit, accuracy in enumerate(scores.per_class):
+            print(f"  {digit}: {accuracy:.2%}")
+    return 0
+
+
+def _predict(args) -> int:
+    from ml.predictor import Predictor
+
+    predictor = Predictor.load(args.model)
+    records = predict_paths(predictor, args.paths)
+    for record in records:
+        print(json.dumps(record) if args.json else format_record(record))
+    return 1 if records and all(record["error"] for record in records) else 0
+
+
+def _export(args) -> int:
+    import keras
+
+    from ml.artifacts import export_tflite
+
+    out = Path(args.out) if args.out else Path(args.keras_file).with_suffix(".tflite")
+    out.write_bytes(export_tflite(keras.models.load_model(args.keras_file)))
+    print(f"wrote {out}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ml", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train_cmd = commands.add_parser("train", help="train a model and save its artifact folder")
+    train_cmd.add_argument("--arch", default="cnn", choices=["cnn", "mlp"])
+    train_cmd.add_argument("--epochs", type=int, default=None)
+    train_cmd.add_argument("--batch-size", type=int, default=None)
+    train_cmd.add_argument("--seed", type=int, default=0)
+    train_cmd.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    train_cmd.add_argument("--data", help="a Keras-layout mnist.npz (default: $DIGITS_MNIST_PATH)")
+    train_cmd.add_argument("--out", help="parent folder for the new version (default: ml/artifacts)")
+    train_cmd.add_argument("--version", help="the version id (default: time and architecture)")
+    train_cmd.add_argument("--quiet", action="store_true", help="no progress output")
+    train_cmd.set_defaults(run=_train)
+
+    evaluate_cmd = commands.add_parser("evaluate", help="accuracy on the MNIST test set")
+    evaluate_cmd.add_argument("--model", help="a model folder (default: the bundled model)")
+    evaluate_cmd.add_argument("--data", help="a Keras-layout mnist.npz (default: $DIGITS_MNIST_PATH)")
+    evaluate_cmd.add_argument("--json", action="store_true")
+    evaluate_cmd.set_defaults(run=_evaluate)
+
+    predict_cmd = commands.add_parser("predict", help="recognize image files or folders of them")
+    predict_cmd.add_argument("--model", help="a model folder (default: the bundled model)")
+    predict_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict_cmd.add_argument("paths", nargs="+")
+    predict_cmd.set_defaults(run=_predict)
+
+    export_cmd = commands.add_parser("export", help="re-export LiteRT from a .keras file")
+    export_cmd.add_argument("keras_file")
+    export_cmd.add_argument("--out", help="the .tflite path (default: beside the .keras file)")
+    export_cmd.set_defaults(run=_export)
+
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        from ml.train import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS
+
+        args.epochs = args.epochs or DEFAULT_EPOCHS
+        args.batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+    from ml.artifacts import ArtifactError
+    from ml.data import MnistDataError
+
+    try:
+        return args.run(args)
+    except (ArtifactError, MnistDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
