@@ -23,7 +23,7 @@ def _separable(x, filters: int, strides: int = 1):
 
 
 def cnn() -> keras.Model:
-    """The default: ~5.6 M multiply-adds, so LiteRT answers in about 0.05 ms on one core.
+    """The default: ~8 M multiply-adds, so LiteRT answers in well under 0.1 ms on one core.
 
     Full convolutions where the image is large and channels few (they see stroke shapes),
     strided convolutions instead of pooling, then depthwise-separable blocks at 14x14 and
@@ -33,9 +33,10 @@ def cnn() -> keras.Model:
     x = _conv(inputs, 32)
     x = _conv(x, 32, strides=2)  # 14x14
     x = _separable(x, 64)
-    x = _conv(x, 64, strides=2)  # 7x7
-    x = _separable(x, 128)
-    x = _separable(x, 128)
+    x = _separable(x, 64)
+    x = _conv(x, 96, strides=2)  # 7x7
+    x = _separable(x, 160)
+    x = _separable(x, 160)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.3)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 SUPERSAMPLE = 4
-PEN = 2.2  # pixels in the 28x28 field, about MNIST's stroke width
+PEN = 2.2  # the thinnest added stroke, in pixels of the 28x28 field
 
 
 def add_styles(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, ones: float, sevens: float) -> None:
@@ -47,7 +47,7 @@ def _flag(image: np.ndarray, rng: np.random.Generator):
     direction = np.array(
         [stem[0] * np.cos(angle) + stem[1] * np.sin(angle), -stem[0] * np.sin(angle) + stem[1] * np.cos(angle)]
     )
-    end = np.array([top, top_col]) + direction * length * rng.uniform(0.25, 0.45)
+    end = np.array([top, top_col]) + direction * length * rng.uniform(0.3, 0.6)
     return [(top_col, top + 0.5), (end[1], end[0])]
 
 
@@ -63,12 +63,21 @@ def _crossbar(image: np.ndarray, rng: np.random.Generator):
     return [(centre - half, row + tilt), (centre + half, row - tilt)]
 
 
+def _pen_width(image: np.ndarray) -> float:
+    """The digit's own stroke width, so an added stroke looks written by the same pen."""
+    mask = image > 0.5
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    boundary = max(1, int(mask.sum()) - int(inner.sum()))
+    return float(np.clip(2.0 * mask.sum() / boundary, PEN, 4.0))
+
+
 def _stroke(images: np.ndarray, index: int, line) -> None:
     if line is None:
         return
     side = images.shape[1] * SUPERSAMPLE
     pen = Image.new("L", (side, side), 0)
     scaled = [(x * SUPERSAMPLE + SUPERSAMPLE / 2, y * SUPERSAMPLE + SUPERSAMPLE / 2) for x, y in line]
-    ImageDraw.Draw(pen).line(scaled, fill=255, width=round(PEN * SUPERSAMPLE), joint="curve")
+    width = round(_pen_width(images[index]) * SUPERSAMPLE)
+    ImageDraw.Draw(pen).line(scaled, fill=255, width=width, joint="curve")
     small = pen.resize((images.shape[2], images.shape[1]), Image.Resampling.BOX)
     images[index] = np.maximum(images[index], np.asarray(small, dtype=np.float32) / 255.0)

@@ -18,7 +18,7 @@ from ml.data import file_sha256, load_mnist, resolve_mnist_path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DEFAULT_EPOCHS = 24
+DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4

@@ -1,0 +1,111 @@
+"""Speed and memory of serving, against Keras ``model.predict`` on the same model.
+
+    python -m bench.latency [--model DIR] [--n 300]
+
+Times one 280x280 canvas PNG through preprocessing and inference, inference alone, and
+a batch; then the resident memory of a fresh process that has loaded the predictor (and
+not TensorFlow) and of one that has loaded the Keras model. Medians: these machines are
+noisy. Keras is measured last, in the same run, so the ratio compares like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from bench.accuracy import SHARED, canvas_png
+from ml.pendigits import load_pendigits, render
+from ml.predictor import Predictor
+from ml.preprocess import preprocess
+
+RSS_PROBE = """
+import sys
+{load}
+with open('/proc/self/status') as status:
+    rss = next(int(line.split()[1]) for line in status if line.startswith('VmRSS'))
+tf = any(name == 'tensorflow' or name.startswith('tensorflow.') for name in sys.modules)
+print(rss / 1024, tf)
+"""
+LOAD_PREDICTOR = (
+    "from ml.predictor import Predictor; from bench.accuracy import canvas_png; from ml.pendigits import *;"
+    "p = Predictor.load({model!r}); d = load_pendigits({pendigits!r})[:20];"
+    "[p.predict(canvas_png(render(x))) for x in d]"
+)
+LOAD_KERAS = (
+    "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, numpy as np;"
+    "from ml.artifacts import load_artifact; m = keras.models.load_model(load_artifact({model!r}).keras_path);"
+    "[m.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0) for _ in range(20)]"
+)
+
+
+def timed(function, items) -> list[float]:
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        function(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def rss_mb(load: str) -> tuple[float, bool]:
+    out = subprocess.run([sys.executable, "-c", RSS_PROBE.format(load=load)], capture_output=True, text=True, check=True)
+    rss, tf = out.stdout.split()[-2:]
+    return float(rss), tf == "True"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
+    parser.add_argument("--model", help="model folder (default: the bundled model)")
+    parser.add_argument("--n", type=int, default=300, help="canvas drawings to time")
+    args = parser.parse_args(argv)
+
+    pendigits = str(SHARED / "pendigits-dev")
+    predictor = Predictor.load(args.model)
+    pngs = [canvas_png(render(digit)) for digit in load_pendigits(pendigits)[: args.n]]
+    inputs = np.stack([preprocess(png) for png in pngs])
+    for png in pngs[:20]:  # warm up caches and the interpreter
+        predictor.predict(png)
+
+    full = timed(predictor.predict, pngs * 3)
+    prep = timed(preprocess, pngs * 3)
+    infer = timed(lambda x: predictor.probabilities_for(x[None]), list(inputs) * 10)
+    started = time.perf_counter()
+    predictor.probabilities_for(np.repeat(inputs, 10, axis=0))
+    batch_per_image = (time.perf_counter() - started) * 1000 / (len(inputs) * 10)
+    lite_rss, lite_tf = rss_mb(LOAD_PREDICTOR.format(model=args.model, pendigits=pendigits))
+
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    model = keras.models.load_model(predictor.artifact.keras_path)
+    model.predict(inputs[:1, ..., None], verbose=0)
+    keras_infer = timed(lambda x: model.predict(x[None, ..., None], verbose=0), list(inputs[:100]))
+    keras_call = timed(lambda x: model(x[None, ..., None], training=False), list(inputs[:100]))
+    keras_full = timed(lambda png: model.predict(preprocess(png)[None, ..., None], verbose=0), pngs[:100])
+    keras_rss, _ = rss_mb(LOAD_KERAS.format(model=args.model))
+
+    def median(values):
+        return statistics.median(values)
+
+    print(f"model {predictor.version}; {len(pngs)} canvas PNGs (280x280); medians in ms\n")
+    print("| step                                  |   LiteRT | Keras model.predict | ratio |")
+    print("|---------------------------------------|---------:|--------------------:|------:|")
+    print(f"| preprocess + inference, one canvas    | {median(full):8.3f} | {median(keras_full):19.3f} | {median(keras_full) / median(full):5.0f}x |")
+    print(f"| inference alone, one image            | {median(infer):8.4f} | {median(keras_infer):19.3f} | {median(keras_infer) / median(infer):5.0f}x |")
+    print(f"| inference, Keras direct call          |        - | {median(keras_call):19.3f} |     - |")
+    print(f"| preprocess alone                      | {median(prep):8.3f} |                   - |     - |")
+    print(f"| batch of {len(inputs) * 10}, per image               | {batch_per_image:8.4f} |                   - |     - |")
+    print(f"| process RSS after loading, MB         | {lite_rss:8.0f} | {keras_rss:19.0f} | {keras_rss / lite_rss:5.1f}x |")
+    print(f"\np95 preprocess + inference: {np.percentile(full, 95):.3f} ms; TensorFlow imported by the LiteRT process: {lite_tf}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
