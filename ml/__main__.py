@@ -7,57 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ml.preprocess import PreprocessError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-def image_paths(paths) -> list[Path]:
-    """Files as given, and the image files inside folders (recursively, sorted)."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
-        else:
-            found.append(path)
-    return found
-
-
-def predict_paths(predictor, paths) -> list[dict]:
-    """One record per image: path, digit, confidence, probabilities, error (bad files go on)."""
-    records, good_inputs, good_records = [], [], []
-    from ml.preprocess import preprocess
-
-    for path in image_paths(paths):
-        record = {"path": str(path), "digit": None, "confidence": None, "probabilities": None, "error": None}
-        try:
-            good_inputs.append(preprocess(path))
-            good_records.append(record)
-        except PreprocessError as exc:
-            record["error"] = str(exc)
-        records.append(record)
-    if good_inputs:
-        import numpy as np
-
-        for record, probabilities in zip(good_records, predictor.probabilities_for(np.stack(good_inputs))):
-            digit = int(probabilities.argmax())
-            record.update(
-                digit=digit,
-                confidence=round(float(probabilities[digit]), 6),
-                probabilities=[round(float(p), 6) for p in probabilities],
-            )
-    return records
-
-
-def format_record(record: dict) -> str:
-    if record["error"]:
-        return f"{record['path']}: error: {record['error']}"
-    return f"{record['path']}: {record['digit']} ({record['confidence']:.1%})"
-
 
 def _train(args) -> int:
-    from ml.artifacts import new_version_id, save_artifact
-    from ml.train import train
+    from ml.artifacts import new_version_id
+    from ml.train import save_trained, train
 
     result = train(
         arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -65,41 +18,10 @@ def _train(args) -> int:
     )
     version = args.version or new_version_id(args.arch)
     out = Path(args.out) / version if args.out else Path("ml/artifacts") / version
-    artifact = save_artifact(result.model, out, training_metadata(result, version), scorer=mnist_scorer(result))
+    artifact = save_trained(result, out, version)
     print(f"saved {artifact.path}: MNIST test accuracy {artifact.metadata['mnist_test_accuracy']:.2%} "
           f"after {result.seconds:.0f} s of training")
     return 0
-
-
-def training_metadata(result, version: str) -> dict:
-    return {
-        "version": version,
-        "arch": result.arch,
-        "epochs": result.epochs,
-        "batch_size": result.batch_size,
-        "seed": result.seed,
-        "training_data": {**result.data, "n_train": result.n_train, "n_extra": result.n_extra},
-        "training_seconds": result.seconds,
-        "augmentation": result.augmentation,
-        "history": result.history,
-    }
-
-
-def mnist_scorer(result):
-    """Scores the exported LiteRT model, the one that serves, on the MNIST test set."""
-    from ml.evaluate import evaluate_predictor
-    from ml.predictor import Predictor
-
-    def score(artifact) -> dict:
-        x_test, y_test = result.test_set
-        scores = evaluate_predictor(Predictor(artifact), x_test, y_test)
-        return {
-            "mnist_test_accuracy": scores.accuracy,
-            "per_class_accuracy": scores.per_class,
-            "confusion_matrix": scores.confusion,
-        }
-
-    return score
 
 
 def _evaluate(args) -> int:
@@ -118,13 +40,16 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
+    from ml.files import predict_files
     from ml.predictor import Predictor
 
-    predictor = Predictor.load(args.model)
-    records = predict_paths(predictor, args.paths)
-    for record in records:
-        print(json.dumps(record) if args.json else format_record(record))
-    return 1 if records and all(record["error"] for record in records) else 0
+    failures = 0
+    for result in predict_files(Predictor.load(args.model), args.paths):
+        failures += result.error is not None
+        print(result.as_json() if args.json else result.as_text(), flush=True)
+    if failures:
+        print(f"{failures} image(s) could not be recognized", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _export(args) -> int:

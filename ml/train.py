@@ -127,6 +127,40 @@ def train(
     return result
 
 
+def save_trained(result: TrainResult, out_dir: str | os.PathLike, version: str, **metadata):
+    """Save a training result as a model folder, scored on MNIST test by its LiteRT export.
+
+    The scores are of the exported model, the one that serves, and are written before
+    the folder is put in place (``save_artifact`` is atomic).
+    """
+    from ml.artifacts import save_artifact
+    from ml.evaluate import evaluate_predictor
+    from ml.predictor import Predictor
+
+    def score(artifact) -> dict:
+        x_test, y_test = result.test_set
+        scores = evaluate_predictor(Predictor(artifact), x_test, y_test)
+        return {
+            "mnist_test_accuracy": scores.accuracy,
+            "per_class_accuracy": scores.per_class,
+            "confusion_matrix": scores.confusion,
+        }
+
+    record = {
+        "version": version,
+        "arch": result.arch,
+        "epochs": result.epochs,
+        "batch_size": result.batch_size,
+        "seed": result.seed,
+        "training_data": {**result.data, "n_train": result.n_train, "n_extra": result.n_extra},
+        "training_seconds": result.seconds,
+        "augmentation": result.augmentation,
+        "history": result.history,
+        **metadata,
+    }
+    return save_artifact(result.model, out_dir, record, scorer=score)
+
+
 def _with_extra(x_train, y_train, extra_samples):
     x_extra = np.asarray(extra_samples[0], dtype=np.float32).reshape(-1, 28, 28)
     if x_extra.max() > 1.0:

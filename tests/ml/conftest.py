@@ -37,10 +37,8 @@ def mnist_test(mnist_path):
 @pytest.fixture(scope="session")
 def tiny_artifact(mnist_path, tmp_path_factory):
     """A real model trained on 300 MNIST images for one epoch, saved as an artifact."""
-    from ml.__main__ import mnist_scorer, training_metadata
-    from ml.artifacts import save_artifact
-    from ml.train import train
+    from ml.train import save_trained, train
 
     result = train(arch="cnn", epochs=1, batch_size=64, limit=300, progress=False, data_path=mnist_path)
     out = tmp_path_factory.mktemp("models") / "tiny-cnn"
-    return save_artifact(result.model, out, training_metadata(result, "tiny-cnn"), scorer=mnist_scorer(result))
+    return save_trained(result, out, "tiny-cnn")

@@ -16,7 +16,7 @@ def test_predict_json_one_object_per_line_and_bad_files_go_on(tmp_path):
     draw_zero().save(tmp_path / "b_zero.jpg")
     (tmp_path / "c_broken.png").write_bytes(b"not an image")
     out = run_ml("predict", "--json", str(tmp_path))
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1 and "1 image(s) could not be recognized" in out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["path"].rsplit("/", 1)[-1] for r in records] == ["a_one.png", "b_zero.jpg", "c_broken.png"]
     assert [r["digit"] for r in records] == [1, 0, None]

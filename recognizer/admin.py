@@ -1,0 +1,85 @@
+"""Submissions in the admin: read-only (they record what the model said), deletable."""
+
+from django.contrib import admin
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from recognizer import imaging
+from recognizer.models import Submission
+from recognizer.selectors import BINARY_FIELDS
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "id", "user", "digit", "confidence_percent", "source", "model_version", "created_at"]
+    list_display_links = ["thumbnail", "id"]
+    list_filter = ["digit", "source", "model_version", "created_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    fields = [
+        "user", "source", "image_preview", "model_input_preview", "digit", "confidence", "probabilities",
+        "model_version", "latency_ms", "image_content_type", "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*BINARY_FIELDS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        # Images are served through the admin (staff only), never from a public media URL.
+        image_view = self.admin_site.admin_view(self.image_view)
+        return [
+            path("<int:submission_id>/image/<str:kind>/", image_view, name="recognizer_submission_image"),
+            *super().get_urls(),
+        ]
+
+    def image_view(self, request, submission_id: int, kind: str):
+        if not self.has_view_permission(request) or kind not in {"original", "thumbnail", "input"}:
+            raise Http404
+        submission = Submission.objects.filter(pk=submission_id).first()
+        if submission is None:
+            raise Http404
+        if kind == "input":
+            content, content_type = bytes(submission.model_input), "image/png"
+        elif kind == "thumbnail":
+            content, content_type = imaging.thumbnail(image_bytes=bytes(submission.image))
+        else:
+            content, content_type = imaging.browser_image(
+                image_bytes=bytes(submission.image), content_type=submission.image_content_type
+            )
+        response = HttpResponse(content, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    def _image_url(self, submission, kind):
+        return reverse("admin:recognizer_submission_image", args=[submission.pk, kind])
+
+    @admin.display(description="Image")
+    def thumbnail(self, submission):
+        return format_html(
+            '<img src="{}" alt="" width="48" height="48" style="object-fit:contain;background:#fff;border-radius:4px">',
+            self._image_url(submission, "thumbnail"),
+        )
+
+    @admin.display(description="Confidence", ordering="confidence")
+    def confidence_percent(self, submission):
+        return f"{submission.confidence:.1%}"
+
+    @admin.display(description="Image")
+    def image_preview(self, submission):
+        return format_html('<img src="{}" alt="" style="max-width:320px;max-height:320px">',
+                           self._image_url(submission, "original"))
+
+    @admin.display(description="Model input (28x28)")
+    def model_input_preview(self, submission):
+        return format_html('<img src="{}" alt="" width="140" height="140" style="image-rendering:pixelated">',
+                           self._image_url(submission, "input"))

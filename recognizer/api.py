@@ -1,0 +1,142 @@
+"""The JSON API: ``POST /api/v1/predict`` recognizes one image for the signed-in user.
+
+Session authentication with CSRF enforced (the page sends the token header). Every
+failure is JSON ``{"error": "..."}`` with a status that says whose fault it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
+
+from recognizer import imaging, serving, services
+from recognizer.errors import json_error
+from recognizer.models import Submission
+
+STATUS_BY_REASON = {
+    services.SubmissionError.BLANK: 400,
+    services.SubmissionError.INVALID: 400,
+    services.SubmissionError.UNSUPPORTED: 415,
+    services.SubmissionError.TOO_LARGE: 413,
+}
+DATA_URL = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<parameters>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,(?P<payload>.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+FORMATS_HINT = "use PNG, JPEG, GIF, BMP, WebP or TIFF"
+HOW_TO_SEND = (
+    'Send the image as multipart/form-data (a file field named "image") '
+    'or as JSON {"image": "data:image/png;base64,..."}.'
+)
+TOO_LARGE_MESSAGE = "The request is too large."
+
+
+class ApiError(Exception):
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def predict(request):
+    if request.method != "POST":
+        return json_error("Use POST to send an image.", 405, headers={"Allow": "POST"})
+    if not request.user.is_authenticated:
+        return json_error("Sign in to recognize digits.", 401)
+    try:
+        image_bytes, source, claimed_type = _read_image(request)
+        submission = services.submission_create(
+            user=request.user, image_bytes=image_bytes, source=source, content_type=claimed_type
+        )
+    except ApiError as exc:
+        return json_error(str(exc), exc.status)
+    except services.SubmissionError as exc:
+        return json_error(str(exc), STATUS_BY_REASON[exc.reason])
+    except serving.ModelUnavailable:
+        retry_after = str(round(serving.RETRY_AFTER_SECONDS))
+        return json_error(serving.UNAVAILABLE_MESSAGE, 503, headers={"Retry-After": retry_after})
+    location = reverse("recognizer:detail", args=[submission.pk])
+    return JsonResponse(submission_json(submission), status=201, headers={"Location": location})
+
+
+def submission_json(submission: Submission) -> dict:
+    return {
+        "id": submission.pk,
+        "digit": submission.digit,
+        "confidence": submission.confidence,
+        "probabilities": submission.probabilities,
+        "model_version": submission.model_version,
+        "created": submission.created_at.isoformat(),
+        "model_input": "data:image/png;base64," + base64.b64encode(bytes(submission.model_input)).decode("ascii"),
+        "url": reverse("recognizer:detail", args=[submission.pk]),
+        "thumbnail_url": reverse("recognizer:thumbnail", args=[submission.pk]),
+    }
+
+
+def _read_image(request) -> tuple[bytes, str, str | None]:
+    """The image bytes, the source and the client's claimed content type."""
+    if request.content_type == "multipart/form-data":
+        return _read_multipart(request)
+    if request.content_type == "application/json":
+        return _read_json(request)
+    raise ApiError(f"Unsupported content type {request.content_type or '(none)'!r}. {HOW_TO_SEND}", 415)
+
+
+def _read_multipart(request):
+    try:
+        upload = request.FILES.get("image")
+        source = request.POST.get("source") or Submission.Source.UPLOAD
+    except RequestDataTooBig as exc:
+        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise ApiError(f"The multipart body could not be read. {HOW_TO_SEND}", 400) from exc
+    if upload is None:
+        raise ApiError(f'Missing the "image" file field. {HOW_TO_SEND}', 400)
+    if upload.size > settings.DIGITS_MAX_UPLOAD_BYTES:
+        raise ApiError(TOO_LARGE_MESSAGE, 413)
+    return upload.read(), source, upload.content_type
+
+
+def _read_json(request):
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(f"The body is not valid JSON. {HOW_TO_SEND}", 400) from exc
+    if not isinstance(payload, dict):
+        raise ApiError(f"The JSON body must be an object. {HOW_TO_SEND}", 400)
+    data_url = payload.get("image")
+    if data_url is None:
+        raise ApiError(f'Missing the "image" field. {HOW_TO_SEND}', 400)
+    if not isinstance(data_url, str):
+        raise ApiError('The "image" field must be a string holding a data URL.', 400)
+    image_bytes, claimed_type = _decode_data_url(data_url)
+    return image_bytes, payload.get("source", Submission.Source.CANVAS), claimed_type
+
+
+def _decode_data_url(data_url: str) -> tuple[bytes, str | None]:
+    match = DATA_URL.match(data_url.strip())
+    if match is None:
+        raise ApiError('The "image" field must be a data URL like data:image/png;base64,....', 400)
+    if not match["base64"]:
+        raise ApiError("The data URL must be base64-encoded (data:image/png;base64,...).", 400)
+    mime = (match["mime"] or "").lower() or None
+    if mime is not None and mime not in imaging.ACCEPTED_MIME_TYPES:
+        raise ApiError(f"{mime} is not a supported image type; {FORMATS_HINT}.", 415)
+    try:
+        image_bytes = base64.b64decode(re.sub(r"\s+", "", match["payload"]), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApiError("The data URL's base64 is invalid.", 400) from exc
+    if not image_bytes:
+        raise ApiError("The image is empty.", 400)
+    return image_bytes, mime

@@ -1,0 +1,112 @@
+"""Writes: creating and deleting submissions. Every state change is one transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from ml.preprocess import (
+    EmptyImageError,
+    ImageTooLargeError,
+    InvalidImageError,
+    PreprocessError,
+    UnsupportedFormatError,
+    decode_image,
+)
+
+from recognizer import imaging, serving
+from recognizer.models import Submission
+
+logger = logging.getLogger(__name__)
+
+BLANK_DRAWING_MESSAGE = "Draw a digit first"
+BLANK_UPLOAD_MESSAGE = "No digit found: the image looks blank."
+
+
+class SubmissionError(Exception):
+    """The input cannot become a submission. ``str()`` is for the user; ``reason`` lets the
+    caller choose how to answer (the API maps it to an HTTP status)."""
+
+    BLANK = "blank"
+    INVALID = "invalid"
+    UNSUPPORTED = "unsupported"
+    TOO_LARGE = "too_large"
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def submission_create(*, user, image_bytes: bytes, source: str, content_type: str | None = None) -> Submission:
+    """Recognize an image and store it with the answer, or raise and store nothing.
+
+    ``content_type`` is what the client claimed; the stored type comes from the image's own
+    header and the claim is only a fallback. Raises ``SubmissionError`` for bad input and
+    ``serving.ModelUnavailable`` when no model can be loaded.
+    """
+    if source not in Submission.Source.values:
+        raise SubmissionError(f"Unknown source {source!r}: use canvas or upload.", reason=SubmissionError.INVALID)
+    limit = settings.DIGITS_MAX_UPLOAD_BYTES
+    if len(image_bytes) > limit:
+        raise SubmissionError(
+            f"The image is {len(image_bytes) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.",
+            reason=SubmissionError.TOO_LARGE,
+        )
+    image = _decode(image_bytes)
+    predictor = serving.get_predictor()
+    started = time.perf_counter()
+    try:
+        prediction = predictor.predict(image)
+    except EmptyImageError as exc:
+        message = BLANK_DRAWING_MESSAGE if source == Submission.Source.CANVAS else BLANK_UPLOAD_MESSAGE
+        raise SubmissionError(message, reason=SubmissionError.BLANK) from exc
+    except PreprocessError as exc:
+        raise SubmissionError(str(exc), reason=SubmissionError.INVALID) from exc
+    latency_ms = (time.perf_counter() - started) * 1000.0
+
+    detected_type = imaging.mime_type_of(image_bytes) or content_type or "application/octet-stream"
+    stored_bytes, stored_type = imaging.stored_original(
+        image_bytes=image_bytes, image=image, content_type=detected_type
+    )
+    submission = Submission(
+        user=user,
+        source=source,
+        image=stored_bytes,
+        image_content_type=stored_type,
+        model_input=imaging.model_input_png(prediction.model_input),
+        digit=int(prediction.digit),
+        # Softmax sums can land a hair outside 0..1 in float32.
+        confidence=min(1.0, max(0.0, float(prediction.confidence))),
+        probabilities=[min(1.0, max(0.0, float(p))) for p in prediction.probabilities],
+        model_version=str(predictor.version),
+        latency_ms=latency_ms,
+    )
+    submission.full_clean()
+    with transaction.atomic():
+        submission.save()
+    logger.info(
+        "Submission %s by user %s: digit %s (%.3f) in %.1f ms",
+        submission.pk, user.pk, submission.digit, submission.confidence, latency_ms,
+    )
+    return submission
+
+
+def _decode(image_bytes: bytes):
+    try:
+        return decode_image(image_bytes)
+    except UnsupportedFormatError as exc:
+        raise SubmissionError(str(exc), reason=SubmissionError.UNSUPPORTED) from exc
+    except ImageTooLargeError as exc:
+        raise SubmissionError(str(exc), reason=SubmissionError.TOO_LARGE) from exc
+    except InvalidImageError as exc:
+        raise SubmissionError(str(exc), reason=SubmissionError.INVALID) from exc
+
+
+def submission_delete(*, user, submission_id: int) -> None:
+    """Delete one of the user's own submissions; another user's is ``DoesNotExist``."""
+    with transaction.atomic():
+        deleted, _ = Submission.objects.filter(user=user, pk=submission_id).delete()
+    if not deleted:
+        raise Submission.DoesNotExist(f"No submission {submission_id} for this user.")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from recognizer import views
+
+app_name = "recognizer"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("upload/", views.upload, name="upload"),
+    path("history/", views.history, name="history"),
+    path("history/<int:submission_id>/", views.detail, name="detail"),
+    path("history/<int:submission_id>/delete/", views.delete, name="delete"),
+    path("history/<int:submission_id>/image", views.image, name="image"),
+    path("history/<int:submission_id>/thumbnail", views.thumbnail, name="thumbnail"),
+    path("history/<int:submission_id>/input.png", views.model_input, name="model_input"),
+]

@@ -1,0 +1,74 @@
+"""Fixtures shared by the test suites: users, signed-in clients and drawn digits."""
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+PASSWORD = "plum-Harbor-7-quietly"
+CANVAS_SIDE = 280
+BRUSH = CANVAS_SIDE // 14  # the brush the web canvas uses
+
+
+def draw_digit(shape: str = "one", *, image_format: str = "PNG", side: int = CANVAS_SIDE, mode: str = "RGB") -> bytes:
+    """A digit drawn the way the canvas draws it: black, round brush, on white.
+
+    ``shape``: "one" (a vertical stroke), "zero" (a ring) or "blank" (nothing drawn).
+    """
+    image = Image.new(mode, (side, side), "white")
+    pen = ImageDraw.Draw(image)
+    brush = max(1, round(side / 14))
+    scale = side / CANVAS_SIDE
+    if shape == "one":
+        pen.line([(140 * scale, 45 * scale), (140 * scale, 235 * scale)], fill="black", width=brush)
+    elif shape == "zero":
+        pen.ellipse([85 * scale, 45 * scale, 195 * scale, 235 * scale], outline="black", width=brush)
+    elif shape != "blank":
+        raise ValueError(f"unknown shape {shape!r}")
+    buffer = io.BytesIO()
+    if image_format == "JPEG" and image.mode != "RGB":
+        image = image.convert("RGB")
+    image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def pytest_configure(config):
+    # WhiteNoise notes that STATIC_ROOT does not exist until `collectstatic`; tests serve
+    # static files through the finders and do not need it.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture
+def drawn_digit():
+    """The ``draw_digit`` factory: ``drawn_digit("zero", image_format="WEBP")`` -> bytes."""
+    return draw_digit
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password=PASSWORD)
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="bob", password=PASSWORD)
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def other_client(other_user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(other_user)
+    return other
