@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -60,7 +60,7 @@ def _sha256(path: Path) -> str:
 
 
 def new_version_id(arch: str, when: datetime | None = None) -> str:
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     return f"{when:%Y%m%d-%H%M%S}-{arch}"
 
 
@@ -87,7 +87,7 @@ def save_artifact(model, out_dir: str | os.PathLike, metadata: dict, scorer=None
         model.save(staging / KERAS_FILE)
         (staging / TFLITE_FILE).write_bytes(export_tflite(model))
         record = {
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "input_shape": [28, 28, 1],
             **metadata,
             "files": {name: _sha256(staging / name) for name in (KERAS_FILE, TFLITE_FILE)},

@@ -30,7 +30,7 @@ def evaluate_predictions(y_true, y_pred, classes: int = 10) -> Evaluation:
         accuracy=round(accuracy, 6),
         per_class=[round(float(value), 6) for value in per_class],
         confusion=confusion.tolist(),
-        n=int(len(y_true)),
+        n=len(y_true),
     )
 
 

@@ -23,6 +23,7 @@ DEFAULT_BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
 LABEL_SMOOTHING = 0.05
+DEFAULT_RECIPE = Augmentation()
 # Users' corrections are few against 60,000 MNIST digits; repeat them until they are
 # about this share of an epoch so that a few hundred of them change the model.
 EXTRA_SHARE = 0.05
@@ -54,13 +55,15 @@ def train(
     extra_samples: tuple[np.ndarray, np.ndarray] | None = None,
     progress: bool = True,
     data_path: str | os.PathLike | None = None,
-    recipe: Augmentation | None = Augmentation(),
+    recipe: Augmentation | None = DEFAULT_RECIPE,
+    on_epoch=None,
 ) -> TrainResult:
     """Train an architecture from ``ml.models`` on MNIST and return the model and its record.
 
     ``limit`` keeps the first N training images (quick runs); ``extra_samples`` are
     (28x28 inputs, labels) added to every epoch, oversampled. ``recipe=None`` turns
-    augmentation off.
+    augmentation off. ``on_epoch(record)`` is called after each epoch (a retrain uses it
+    to keep its lock alive).
     """
     import keras
     import tensorflow as tf
@@ -119,6 +122,8 @@ def train(
             "seconds": round(time.perf_counter() - epoch_started, 2),
         }
         result.history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
         if bar:
             bar.close(record)
         elif progress:

@@ -8,7 +8,7 @@ from tests.drawings import draw_one, draw_zero
 
 
 def run_ml(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "ml", *args], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "ml", *args], capture_output=True, text=True, env=env, check=False)
 
 
 def test_predict_json_one_object_per_line_and_bad_files_go_on(tmp_path):

@@ -94,7 +94,7 @@ def test_every_accepted_format(fmt):
 def test_every_image_mode(mode):
     image = draw_zero()
     if mode == "I;16":
-        image = Image.fromarray((np.asarray(image.convert("L"), dtype=np.uint16) * 257))
+        image = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 257)
     elif mode == "LA":
         image = image.convert("L").convert("LA")  # opaque alpha: luminance decides
     else:
