@@ -2,7 +2,7 @@
 
     python -m bench.accuracy [--model DIR] [--data mnist.npz] [--pendigits DIR] [--limit N]
 
-Pendigits trajectories are rendered as the web canvas draws them (280x280, 20 px round
+Pendigits trajectories are drawn on a real browser canvas (bench/canvas.py: 280x280, 20 px round
 brush, black on white), *as written* and *filled*, encoded as PNG and sent through the
 same ``Predictor.predict`` as the app. In the same run, the naive way the tutorials use
 (the whole canvas resized to 28x28, same model) is scored for comparison.
@@ -19,19 +19,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from bench.canvas import canvas_pngs
 from ml.evaluate import evaluate_on_mnist, evaluate_predictions
-from ml.pendigits import load_pendigits, render
+from ml.pendigits import load_pendigits
 from ml.predictor import Predictor
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MODES = ("as_written", "filled")
-
-
-def canvas_png(image: Image.Image) -> bytes:
-    """What the browser posts: an opaque RGBA PNG of the canvas."""
-    buffer = io.BytesIO()
-    image.convert("RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def naive_input(png: bytes) -> np.ndarray:
@@ -45,7 +39,7 @@ def score_pendigits(predictor: Predictor, folder: Path, limit: int | None) -> di
     labels = [digit.label for digit in digits]
     rows = {}
     for mode in MODES:
-        pngs = [canvas_png(render(digit, mode)) for digit in digits]
+        pngs, rows["canvas"] = canvas_pngs(digits, mode)
         started = time.perf_counter()
         ours = [predictor.predict(png).digit for png in pngs]
         seconds = time.perf_counter() - started
@@ -70,7 +64,7 @@ def main(argv=None) -> int:
     mnist = evaluate_on_mnist(predictor, args.data)
     pen = score_pendigits(predictor, Path(args.pendigits), args.limit)
 
-    print(f"model {predictor.version} ({predictor.metadata.get('arch')})\n")
+    print(f"model {predictor.version} ({predictor.metadata.get('arch')}); drawings rendered by {pen['canvas']}\n")
     print("| set                       |     n | accuracy | naive (canvas resized to 28x28) |")
     print("|---------------------------|------:|---------:|--------------------------------:|")
     print(f"| MNIST test                | {mnist.n:5d} |  {mnist.accuracy:7.2%} |                               - |")

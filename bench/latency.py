@@ -18,8 +18,9 @@ import time
 
 import numpy as np
 
-from bench.accuracy import SHARED, canvas_png
-from ml.pendigits import load_pendigits, render
+from bench.accuracy import SHARED
+from bench.canvas import canvas_pngs
+from ml.pendigits import load_pendigits
 from ml.predictor import Predictor
 from ml.preprocess import preprocess
 
@@ -32,9 +33,9 @@ tf = any(name == 'tensorflow' or name.startswith('tensorflow.') for name in sys.
 print(rss / 1024, tf)
 """
 LOAD_PREDICTOR = (
-    "from ml.predictor import Predictor; from bench.accuracy import canvas_png; from ml.pendigits import *;"
+    "import io; from ml.predictor import Predictor; from ml.pendigits import load_pendigits, render;"
     "p = Predictor.load({model!r}); d = load_pendigits({pendigits!r})[:20];"
-    "[p.predict(canvas_png(render(x))) for x in d]"
+    "[p.predict(render(x)) for x in d]"
 )
 LOAD_KERAS = (
     "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import keras, numpy as np;"
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
 
     pendigits = str(SHARED / "pendigits-dev")
     predictor = Predictor.load(args.model)
-    pngs = [canvas_png(render(digit)) for digit in load_pendigits(pendigits)[: args.n]]
+    pngs, canvas = canvas_pngs(load_pendigits(pendigits)[: args.n], "as_written")
     inputs = np.stack([preprocess(png) for png in pngs])
     for png in pngs[:20]:  # warm up caches and the interpreter
         predictor.predict(png)
@@ -94,15 +95,21 @@ def main(argv=None) -> int:
     def median(values):
         return statistics.median(values)
 
-    print(f"model {predictor.version}; {len(pngs)} canvas PNGs (280x280); medians in ms\n")
+    print(f"model {predictor.version}; {len(pngs)} canvas PNGs (280x280, drawn by {canvas}); medians in ms\n")
     print("| step                                  |   LiteRT | Keras model.predict | ratio |")
     print("|---------------------------------------|---------:|--------------------:|------:|")
-    print(f"| preprocess + inference, one canvas    | {median(full):8.3f} | {median(keras_full):19.3f} | {median(keras_full) / median(full):5.0f}x |")
-    print(f"| inference alone, one image            | {median(infer):8.4f} | {median(keras_infer):19.3f} | {median(keras_infer) / median(infer):5.0f}x |")
-    print(f"| inference, Keras direct call          |        - | {median(keras_call):19.3f} |     - |")
-    print(f"| preprocess alone                      | {median(prep):8.3f} |                   - |     - |")
-    print(f"| batch of {len(inputs) * 10}, per image               | {batch_per_image:8.4f} |                   - |     - |")
-    print(f"| process RSS after loading, MB         | {lite_rss:8.0f} | {keras_rss:19.0f} | {keras_rss / lite_rss:5.1f}x |")
+
+    def row(label: str, lite: float | None, keras_value: float | None, digits: int = 3) -> None:
+        cells = [f"{lite:.{digits}f}" if lite is not None else "-", f"{keras_value:.3f}" if keras_value is not None else "-"]
+        ratio = f"{keras_value / lite:.0f}x" if lite and keras_value else "-"
+        print(f"| {label:<37} | {cells[0]:>8} | {cells[1]:>19} | {ratio:>5} |")
+
+    row("preprocess + inference, one canvas", median(full), median(keras_full))
+    row("inference alone, one image", median(infer), median(keras_infer), digits=4)
+    row("inference, Keras direct model() call", None, median(keras_call))
+    row("preprocess alone", median(prep), None)
+    row(f"batch of {len(inputs) * 10}, per image", batch_per_image, None, digits=4)
+    print(f"| {'process RSS after loading, MB':<37} | {lite_rss:8.0f} | {keras_rss:19.0f} | {keras_rss / lite_rss:4.1f}x |")
     print(f"\np95 preprocess + inference: {np.percentile(full, 95):.3f} ms; TensorFlow imported by the LiteRT process: {lite_tf}")
     return 0
 

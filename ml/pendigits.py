@@ -61,8 +61,8 @@ def load_pendigits(path: str | os.PathLike) -> list[PenDigit]:
     return digits
 
 
-def render(digit: PenDigit, mode: str = "as_written", size: int = CANVAS, brush: int = BRUSH) -> Image.Image:
-    """Draw the digit as the web canvas would: black round strokes on white, RGB."""
+def canvas_strokes(digit: PenDigit, mode: str = "as_written", size: int = CANVAS, brush: int = BRUSH) -> list[np.ndarray]:
+    """The digit's strokes in canvas pixels (x right, y down), placed as ``mode`` says."""
     if mode == "as_written":
         scale = size / TABLET_BOX
         offset = np.zeros(2, dtype=np.float32)
@@ -71,18 +71,25 @@ def render(digit: PenDigit, mode: str = "as_written", size: int = CANVAS, brush:
         allpoints = np.concatenate(digit.strokes)
         origin = allpoints.min(axis=0)
         extent = float(max((allpoints.max(axis=0) - origin).max(), 1.0))
-        usable = size * (1 - 2 * FILL_MARGIN) - brush
-        scale = usable / extent
+        scale = (size * (1 - 2 * FILL_MARGIN) - brush) / extent
         offset = (size - (allpoints.max(axis=0) - origin) * scale) / 2
     else:
         raise ValueError(f"mode must be 'as_written' or 'filled', not {mode!r}")
-    image = Image.new("RGB", (size, size), "white")
-    pen = ImageDraw.Draw(image)
-    radius = brush / 2
+    placed = []
     for stroke in digit.strokes:
         xy = (stroke - origin) * scale + offset
         xy[:, 1] = size - xy[:, 1]  # tablet y points up, the canvas's down
-        flat = [tuple(point) for point in xy.tolist()]
+        placed.append(xy)
+    return placed
+
+
+def render(digit: PenDigit, mode: str = "as_written", size: int = CANVAS, brush: int = BRUSH) -> Image.Image:
+    """Draw the digit as the web canvas would, with Pillow: black round strokes on white."""
+    image = Image.new("RGB", (size, size), "white")
+    pen = ImageDraw.Draw(image)
+    radius = brush / 2
+    for stroke in canvas_strokes(digit, mode, size, brush):
+        flat = [tuple(point) for point in stroke.tolist()]
         if len(flat) > 1:
             pen.line(flat, fill="black", width=brush, joint="curve")
         for x, y in (flat[0], flat[-1]) if len(flat) > 1 else flat:
