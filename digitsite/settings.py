@@ -33,6 +33,19 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds (0 or more), not {raw!r}.")
+    return value
+
+
 DEBUG = _env_flag("DJANGO_DEBUG", True)
 
 # A known key is only acceptable while developing: sessions signed with it can be forged.
@@ -149,9 +162,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = DIGITS_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # bigger files spool to a temporary file
 DATA_UPLOAD_MAX_NUMBER_FILES = DIGITS_MAX_FILES_PER_UPLOAD
 
-# The recognition engine: the MNIST file for training commands, and the model artifact
-# folder to serve (None = the model bundled under ml/artifacts/).
+# The recognition engine. DIGITS_MNIST_PATH: the MNIST file for the training commands
+# (None = the Keras download). DIGITS_MODELS_DIR: where `retrain` writes new versions'
+# folders. Workers serve the version marked active in the database and look for a
+# change at most every DIGITS_MODEL_CHECK_SECONDS (one small query per interval per
+# process, not per request).
 DIGITS_MNIST_PATH = os.environ.get("DIGITS_MNIST_PATH") or None
+DIGITS_MODELS_DIR = Path(os.environ.get("DIGITS_MODELS_DIR") or BASE_DIR / "var" / "models")
+DIGITS_MODEL_CHECK_SECONDS = _env_seconds("DIGITS_MODEL_CHECK_SECONDS", 3.0)
+# DIGITS_MODEL_DIR pins this folder: every worker serves it whatever the database says
+# is active, which disables live switching (an emergency override, and how tests serve a
+# missing or broken model).
 DIGITS_MODEL_DIR = os.environ.get("DIGITS_MODEL_DIR") or None
 
 # API clients get JSON for a CSRF failure; pages get Django's usual page.

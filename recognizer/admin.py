@@ -1,27 +1,55 @@
-"""Submissions in the admin: read-only (they record what the model said), deletable."""
+"""The admin: submissions read-only (they record what the model said) and deletable;
+model versions read-only (activation goes through lifecycle's safety rule, not a checkbox)."""
 
 from django.contrib import admin
+from django.db.models import Count, F
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from recognizer import imaging
-from recognizer.models import Submission
+from recognizer.models import ModelVersion, Submission
 from recognizer.selectors import BINARY_FIELDS
+
+
+class CorrectionFilter(admin.SimpleListFilter):
+    title = "correction"
+    parameter_name = "correction"
+
+    NONE, CONFIRMED, CORRECTED = "none", "confirmed", "corrected"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.NONE, "None"),
+            (self.CONFIRMED, "Confirmed"),
+            (self.CORRECTED, "Corrected (wrong)"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NONE:
+            return queryset.filter(true_digit__isnull=True)
+        if self.value() == self.CONFIRMED:
+            return queryset.filter(true_digit=F("digit"))
+        if self.value() == self.CORRECTED:
+            return queryset.filter(true_digit__isnull=False).exclude(true_digit=F("digit"))
+        return queryset
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "id", "user", "digit", "confidence_percent", "source", "model_version", "created_at"]
+    list_display = [
+        "thumbnail", "id", "user", "digit", "confidence_percent", "correction", "source", "model_version",
+        "created_at",
+    ]
     list_display_links = ["thumbnail", "id"]
-    list_filter = ["digit", "source", "model_version", "created_at"]
+    list_filter = ["digit", CorrectionFilter, "true_digit", "source", "model_version", "created_at"]
     search_fields = ["user__username"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "model_version"]
     date_hierarchy = "created_at"
     list_per_page = 50
     fields = [
         "user", "source", "image_preview", "model_input_preview", "digit", "confidence", "probabilities",
-        "model_version", "latency_ms", "image_content_type", "created_at",
+        "true_digit", "corrected_at", "model_version", "latency_ms", "image_content_type", "created_at",
     ]
     readonly_fields = fields
 
@@ -70,6 +98,12 @@ class SubmissionAdmin(admin.ModelAdmin):
             self._image_url(submission, "thumbnail"),
         )
 
+    @admin.display(description="Correction", ordering="true_digit")
+    def correction(self, submission):
+        if submission.is_correct is None:
+            return "—"
+        return "confirmed" if submission.is_correct else f"wrong: was {submission.true_digit}"
+
     @admin.display(description="Confidence", ordering="confidence")
     def confidence_percent(self, submission):
         return f"{submission.confidence:.1%}"
@@ -83,3 +117,37 @@ class SubmissionAdmin(admin.ModelAdmin):
     def model_input_preview(self, submission):
         return format_html('<img src="{}" alt="" width="140" height="140" style="image-rendering:pixelated">',
                            self._image_url(submission, "input"))
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "version", "arch", "accuracy_percent", "is_active", "submission_count", "created_by", "created_at",
+    ]
+    list_filter = ["is_active", "arch"]
+    search_fields = ["version", "notes"]
+    list_select_related = ["created_by"]
+    fields = ["version", "arch", "is_active", "artifact_path", "metrics", "created_by", "created_at", "notes"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(submission_total=Count("submissions"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The active version is what every worker serves; activate another one first.
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_active)
+
+    @admin.display(description="MNIST accuracy")
+    def accuracy_percent(self, model_version):
+        accuracy = model_version.mnist_test_accuracy
+        return "—" if accuracy is None else f"{accuracy:.2%}"
+
+    @admin.display(description="Submissions", ordering="submission_total")
+    def submission_count(self, model_version):
+        return model_version.submission_total

@@ -1,4 +1,7 @@
-"""Tables only: the rules for creating and deleting submissions live in services.py."""
+"""Tables only: the rules for creating submissions, recording corrections and switching
+models live in services.py and lifecycle.py."""
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +21,83 @@ def validate_probabilities(value):
             raise ValidationError("Each probability must be a number from 0 to 1.")
 
 
+def resolve_artifact_path(artifact_path: str) -> Path | None:
+    """A stored ``ModelVersion.artifact_path`` as a folder (relative ones are under BASE_DIR)."""
+    if not artifact_path:
+        return None
+    path = Path(artifact_path)
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+class ModelVersion(models.Model):
+    """One trained model the site knows about: its folder on disk and its scores.
+
+    Exactly one version is active (the one web workers serve); the partial unique
+    constraint makes a second active row impossible even for concurrent writers.
+    """
+
+    version = models.CharField(max_length=100, unique=True)
+    arch = models.CharField(max_length=20)
+    # Relative to BASE_DIR when the folder is inside the project (the bundled model), so
+    # a checkout moved elsewhere still finds it; absolute otherwise.
+    artifact_path = models.CharField(max_length=500, blank=True)
+    # mnist_test_accuracy, per_class_accuracy, confusion_matrix, history (one dict per
+    # epoch), training_seconds and, for runs that used corrections, feedback.
+    metrics = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_model_version"
+            ),
+        ]
+
+    def __str__(self):
+        return self.version
+
+    @property
+    def artifact_dir(self) -> Path | None:
+        """The model folder on disk, or None for a version known only by name."""
+        return resolve_artifact_path(self.artifact_path)
+
+    @property
+    def mnist_test_accuracy(self) -> float | None:
+        return (self.metrics or {}).get("mnist_test_accuracy")
+
+    @staticmethod
+    def stored_path(folder) -> str:
+        """What ``artifact_path`` holds for ``folder``: relative inside the project."""
+        folder = Path(folder).resolve()
+        try:
+            return str(folder.relative_to(Path(settings.BASE_DIR).resolve()))
+        except ValueError:
+            return str(folder)
+
+
+class RetrainLock(models.Model):
+    """At most one retrain at a time, across processes and machines sharing the database.
+
+    A single named row: inserting it takes the lock, deleting it releases it. The holder
+    refreshes ``heartbeat_at`` every epoch; a row whose heartbeat is old belongs to a
+    retrain that died without cleaning up and may be taken over (see lifecycle.py).
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=200)  # host:pid
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.name} held by {self.holder} since {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
 class Submission(models.Model):
     """One image a user asked the model about, and what the model answered."""
 
@@ -35,9 +115,16 @@ class Submission(models.Model):
     digit = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(9)])
     confidence = models.FloatField(validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     probabilities = models.JSONField(validators=[validate_probabilities])
-    model_version = models.CharField(max_length=100)
+    # PROTECT: a version that answered someone cannot vanish from under their history.
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="submissions")
     latency_ms = models.FloatField(validators=[MinValueValidator(0.0)])
     created_at = models.DateTimeField(default=timezone.now)
+    # The user's word on the answer: a confirmation stores the predicted digit, a
+    # correction another one. Corrected drawings become training data (lifecycle.py).
+    true_digit = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(9)]
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The id breaks ties between submissions made in the same instant, so pages of
@@ -50,7 +137,18 @@ class Submission(models.Model):
                 condition=models.Q(confidence__gte=0.0, confidence__lte=1.0), name="submission_confidence_0_1"
             ),
             models.CheckConstraint(condition=models.Q(source__in=["canvas", "upload"]), name="submission_source_valid"),
+            models.CheckConstraint(
+                condition=models.Q(true_digit__isnull=True) | models.Q(true_digit__gte=0, true_digit__lte=9),
+                name="submission_true_digit_0_9",
+            ),
         ]
 
     def __str__(self):
         return f"Submission {self.pk}: {self.digit} ({self.confidence:.0%}), {self.get_source_display().lower()}"
+
+    @property
+    def is_correct(self) -> bool | None:
+        """Whether the model was right by the user's word; None until they said."""
+        if self.true_digit is None:
+            return None
+        return self.true_digit == self.digit

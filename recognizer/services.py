@@ -16,7 +16,7 @@ from ml.preprocess import (
     decode_image,
 )
 
-from recognizer import imaging, serving
+from recognizer import imaging, lifecycle, serving
 from recognizer.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -80,11 +80,13 @@ def submission_create(*, user, image_bytes: bytes, source: str, content_type: st
         # Softmax sums can land a hair outside 0..1 in float32.
         confidence=min(1.0, max(0.0, float(prediction.confidence))),
         probabilities=[min(1.0, max(0.0, float(p))) for p in prediction.probabilities],
-        model_version=str(predictor.version),
         latency_ms=latency_ms,
     )
-    submission.full_clean()
     with transaction.atomic():
+        # The version that answered, by the predictor's own word: during a live switch
+        # that may already differ from the active one, and the record must say which.
+        submission.model_version = lifecycle.model_version_for(predictor=predictor)
+        submission.full_clean()
         submission.save()
     logger.info(
         "Submission %s by user %s: digit %s (%.3f) in %.1f ms",

@@ -1,11 +1,14 @@
-"""Fixtures shared by the test suites: users, signed-in clients and drawn digits."""
+"""Fixtures shared by the test suites: users, signed-in clients, drawn digits, MNIST."""
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
 PASSWORD = "plum-Harbor-7-quietly"
+SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist.npz"
 CANVAS_SIDE = 280
 BRUSH = CANVAS_SIDE // 14  # the brush the web canvas uses
 
@@ -72,3 +75,19 @@ def other_client(other_user):
     other = Client()
     other.force_login(other_user)
     return other
+
+
+def _require(path: Path | None, what: str) -> Path:
+    """The resource, or a skip on a developer's machine; in CI (CI=true) a failure."""
+    if path is not None and path.is_file():
+        return path
+    message = f"{what} not found (set DIGITS_MNIST_PATH)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message}: CI must have it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    configured = os.environ.get("DIGITS_MNIST_PATH")
+    return _require(Path(configured) if configured else SHARED_MNIST, "The MNIST file")

@@ -1,29 +1,9 @@
-"""Fixtures for the ml package: synthetic drawings, and the real MNIST file when present."""
+"""Fixtures for the ml package: the MNIST test set and a tiny trained model, when the MNIST
+file is present (``mnist_path`` lives in tests/conftest.py: the web app's retrain tests need it too)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-SHARED_MNIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist.npz"
-
-
-def _require(path: Path | None, what: str) -> Path:
-    """The resource, or a skip on a developer's machine; in CI (CI=true) a failure."""
-    if path is not None and path.is_file():
-        return path
-    message = f"{what} not found (set DIGITS_MNIST_PATH)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{message}: CI must have it")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def mnist_path() -> Path:
-    configured = os.environ.get("DIGITS_MNIST_PATH")
-    return _require(Path(configured) if configured else SHARED_MNIST, "The MNIST file")
 
 
 @pytest.fixture(scope="session")

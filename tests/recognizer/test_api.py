@@ -75,7 +75,7 @@ def test_multipart_one_is_recognized_and_stored(user_client, user, drawn_digit):
     assert submission.user == user
     assert submission.source == Submission.Source.UPLOAD  # multipart defaults to upload
     assert submission.digit == 1
-    assert submission.model_version == body["model_version"] != ""
+    assert submission.model_version.version == body["model_version"] != ""
 
 
 def test_json_data_url_zero_defaults_to_canvas(user_client, drawn_digit):

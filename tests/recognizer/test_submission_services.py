@@ -29,7 +29,7 @@ def test_create_stores_every_field(user, drawn_digit):
     assert 0.5 < stored.confidence <= 1.0
     assert len(stored.probabilities) == 10
     assert stored.probabilities[1] == pytest.approx(stored.confidence)
-    assert stored.model_version == serving.get_predictor().version
+    assert stored.model_version.version == serving.get_predictor().version
     assert stored.latency_ms > 0
     assert stored.created_at is not None
 
