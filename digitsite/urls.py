@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(account_patterns)),
     re_path(r"^api/v1/predict/?$", api.predict, name="api-predict"),
+    path("api/v1/submissions/<int:submission_id>/correction", api.correction, name="api-correction"),
     path("", include("recognizer.urls")),
 ]
 

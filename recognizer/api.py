@@ -1,4 +1,5 @@
-"""The JSON API: ``POST /api/v1/predict`` recognizes one image for the signed-in user.
+"""The JSON API: ``POST /api/v1/predict`` recognizes one image for the signed-in user;
+``POST /api/v1/submissions/<id>/correction`` records what the digit really was.
 
 Session authentication with CSRF enforced (the page sends the token header). Every
 failure is JSON ``{"error": "..."}`` with a status that says whose fault it is.
@@ -17,7 +18,7 @@ from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 
-from recognizer import imaging, serving, services
+from recognizer import corrections, imaging, serving, services
 from recognizer.errors import json_error
 from recognizer.models import Submission
 
@@ -72,11 +73,49 @@ def submission_json(submission: Submission) -> dict:
         "digit": submission.digit,
         "confidence": submission.confidence,
         "probabilities": submission.probabilities,
-        "model_version": submission.model_version,
+        "model_version": submission.model_version.version,
         "created": submission.created_at.isoformat(),
         "model_input": "data:image/png;base64," + base64.b64encode(bytes(submission.model_input)).decode("ascii"),
         "url": reverse("recognizer:detail", args=[submission.pk]),
         "thumbnail_url": reverse("recognizer:thumbnail", args=[submission.pk]),
+        "correction_url": reverse("api-correction", args=[submission.pk]),
+    }
+
+
+CORRECTION_BODY_HINT = 'Send JSON {"true_digit": 0..9}.'
+
+
+def correction(request, submission_id: int):
+    """Confirm (the predicted digit) or correct (another digit) one's own submission."""
+    if request.method != "POST":
+        return json_error("Use POST to send the true digit.", 405, headers={"Allow": "POST"})
+    if not request.user.is_authenticated:
+        return json_error("Sign in to correct your submissions.", 401)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return json_error(f"The body is not valid JSON. {CORRECTION_BODY_HINT}", 400)
+    if not isinstance(payload, dict) or "true_digit" not in payload:
+        return json_error(f'Missing the "true_digit" field. {CORRECTION_BODY_HINT}', 400)
+    try:
+        submission = corrections.submission_correct(
+            user=request.user, submission_id=submission_id, true_digit=payload["true_digit"]
+        )
+    except corrections.InvalidCorrection as exc:
+        return json_error(str(exc), 400)
+    except Submission.DoesNotExist:
+        # Someone else's submission is "not found", never "forbidden": ids reveal nothing.
+        return json_error("No such submission.", 404)
+    return JsonResponse(correction_json(submission))
+
+
+def correction_json(submission: Submission) -> dict:
+    return {
+        "id": submission.pk,
+        "digit": submission.digit,
+        "true_digit": submission.true_digit,
+        "is_correct": submission.is_correct,
+        "corrected_at": submission.corrected_at.isoformat() if submission.corrected_at else None,
     }
 
 

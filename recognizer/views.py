@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from recognizer import imaging, selectors, serving, services
+from recognizer import corrections, imaging, selectors, serving, services
 from recognizer.forms import HistoryFilterForm, UploadForm
 from recognizer.models import Submission
 
@@ -103,6 +103,33 @@ def delete(request, submission_id: int):
         return redirect("recognizer:history")
     submission = _own_submission(request, submission_id)
     return render(request, "recognizer/delete.html", {"submission": submission})
+
+
+@login_required
+@require_POST
+def correct(request, submission_id: int):
+    """The no-JavaScript correction form on the detail page (the API serves the rest)."""
+    try:
+        true_digit = int(request.POST.get("true_digit", ""))
+    except ValueError:
+        true_digit = None  # the service turns it away with the same message as 12
+    try:
+        submission = corrections.submission_correct(
+            user=request.user, submission_id=submission_id, true_digit=true_digit
+        )
+    except corrections.InvalidCorrection as exc:
+        messages.error(request, str(exc))
+    except Submission.DoesNotExist as exc:
+        raise Http404("No such submission.") from exc
+    else:
+        messages.success(request, _correction_message(submission))
+    return redirect("recognizer:detail", submission_id)
+
+
+def _correction_message(submission: Submission) -> str:
+    if submission.is_correct:
+        return f"Thanks! Confirmed: it is a {submission.digit}."
+    return f"Thanks! Noted: it was a {submission.true_digit}, not a {submission.digit}."
 
 
 @login_required

@@ -244,6 +244,7 @@
     document.getElementById("model-input").src = result.model_input;
     document.getElementById("result-link").href = result.url;
     renderBars(document.getElementById("bars"), result.probabilities, result.digit);
+    window.DigitsCorrection?.mount(document.getElementById("result-correction"), result);
   }
 
   function showError(message) {
@@ -334,6 +335,7 @@
         slot("link").href = result.url;
         if (slot("thumbnail").hidden) slot("thumbnail").src = result.thumbnail_url;
         renderBars(slot("bars"), result.probabilities, result.digit);
+        window.DigitsCorrection?.mount(slot("correction"), result, { compact: true });
       } catch (error) {
         showCardError(card, slot, error.message);
       }
