@@ -66,9 +66,15 @@ def new_version_id(arch: str, when: datetime | None = None) -> str:
 
 def export_tflite(model) -> bytes:
     """The LiteRT flatbuffer of a Keras model (float32: its outputs match Keras's)."""
+    import contextlib
+    import io
+
     import tensorflow as tf
 
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    # The converter prints the traced signature to stdout; a command's output is not the
+    # place for it.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
 def save_artifact(model, out_dir: str | os.PathLike, metadata: dict, scorer=None) -> Artifact:
@@ -98,6 +104,10 @@ def save_artifact(model, out_dir: str | os.PathLike, metadata: dict, scorer=None
         for name in (KERAS_FILE, TFLITE_FILE, METADATA_FILE):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
+        # mkdtemp makes the folder private (0700); web workers may run as another user.
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
         os.rename(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

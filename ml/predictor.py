@@ -79,7 +79,7 @@ class Predictor:
         """Many images at once; raises ``PreprocessError`` on the first bad one."""
         model_inputs = np.stack([preprocess(image) for image in images]) if images else np.zeros((0, 28, 28))
         probabilities = self.probabilities_for(model_inputs)
-        return [self._prediction(x, p) for x, p in zip(model_inputs, probabilities)]
+        return [self._prediction(x, p) for x, p in zip(model_inputs, probabilities, strict=True)]
 
     def probabilities_for(self, model_inputs: np.ndarray) -> np.ndarray:
         """(n, 28, 28) model inputs -> (n, 10) probabilities."""

@@ -319,7 +319,6 @@ def retrain(
             metadata["feedback"] = feedback_scores(feedback, active_dir=before_dir, model=result.model)
         artifact = save_trained(result, models_dir / version, version, **metadata)
         try:
-            _readable_by_workers(artifact.path)
             model_version, refusal = _register_and_activate(
                 artifact=artifact, created_by=created_by, notes=notes, activate=activate, force=force
             )
@@ -350,13 +349,6 @@ def _register_and_activate(*, artifact, created_by, notes, activate, force):
             except ActivationRefused as exc:
                 refusal = str(exc)
     return model_version, refusal
-
-
-def _readable_by_workers(folder: Path) -> None:
-    """The staging folder was made private (0700); web workers may run as another user."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
 
 
 def _unused_version(version: str, models_dir: Path) -> str:

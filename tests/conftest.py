@@ -41,6 +41,12 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher is slow on purpose; the tests sign up and log in many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def drawn_digit():
     """The ``draw_digit`` factory: ``drawn_digit("zero", image_format="WEBP")`` -> bytes."""

@@ -50,12 +50,6 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher is slow on purpose; sign-up and log-in need not be here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def page(browser, live_server, transactional_db):
     """A fresh browser context (no cookies) on the live server; fails on JavaScript errors."""

@@ -13,12 +13,6 @@ from recognizer import imaging, lifecycle, serving
 from recognizer.models import ModelVersion, Submission
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher is slow on purpose; the tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_submission():
     """Store a submission row directly (no model): for history, filters and isolation.

@@ -130,7 +130,7 @@ def test_the_list_shows_the_active_versions_charts(staff_client, active):
         assert f'class="chart {name}"' in page
     assert page.count('class="cell"') == 100
     epochs = len(active.metrics["history"])
-    assert "{} epochs".format(epochs) in page
+    assert f"{epochs} epochs" in page
 
 
 def test_a_version_page_shows_that_versions_own_charts(staff_client, make_candidate):
