@@ -6,6 +6,8 @@ production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATA
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,6 +48,46 @@ def _env_seconds(name: str, default: float) -> float:
     return value
 
 
+def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number ({minimum} or more), not {raw!r}.")
+    return value
+
+
+_RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+def _env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """"120/minute" -> (120, 60): that many requests per that many seconds; "0" -> None (no limit)."""
+    raw = os.environ.get(name)
+    raw = default if raw is None or raw.strip() == "" else raw
+    if raw.strip() in {"0", "off"}:
+        return None
+    match = _RATE.match(raw)
+    if match is None or int(match[1]) == 0:
+        raise ImproperlyConfigured(f"{name} must look like 120/minute (second, minute, hour or day), or 0; not {raw!r}.")
+    return int(match[1]), _RATE_PERIODS[match[2].lower()]
+
+
+def _env_cache(name: str) -> dict:
+    """DJANGO_CACHE_URL: redis://host:6379/0 (or rediss://) for a cache every worker
+    shares; empty or locmem:// for per-process memory."""
+    raw = (os.environ.get(name) or "").strip()
+    if raw in {"", "locmem://"}:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if raw.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+    raise ImproperlyConfigured(f"{name} must be a redis://, rediss:// or unix:// URL, or locmem://; not {raw!r}.")
+
+
 DEBUG = _env_flag("DJANGO_DEBUG", True)
 
 # A known key is only acceptable while developing: sessions signed with it can be forged.
@@ -68,12 +110,15 @@ INSTALLED_APPS = [
     # Before staticfiles so `runserver` serves static files the way production does.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "recognizer",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An unreachable database answers 503 (a page, or JSON for the API), not a traceback.
+    "recognizer.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,6 +127,8 @@ MIDDLEWARE = [
     "recognizer.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "digitsite.urls"
@@ -124,12 +171,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The rate limit on predictions counts in this cache. Per-process memory by default, which
+# counts per worker (so N workers allow N times the rate); DJANGO_CACHE_URL=redis://...
+# makes the limit hold across workers and machines, and lets workers share the active
+# model version (recognizer/serving.py).
+CACHES = {"default": _env_cache("DJANGO_CACHE_URL")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes goes first: it refuses a locked-out username+address before the password
+# is even checked. ModelBackend then does the real work.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Password guessing: after DIGITS_LOGIN_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is locked out for DIGITS_LOGIN_LOCKOUT_MINUTES. Keyed on
+# the pair, not the username alone, so a stranger's wrong guesses cannot lock the real
+# user out of their account from their own address.
+AXES_FAILURE_LIMIT = _env_int("DIGITS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# At least a minute: django-axes reads no cool-off as "locked until an admin unlocks".
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("DIGITS_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "recognizer.accounts.locked_out"
+AXES_VERBOSE = False  # no banner on every start and management command; failures are still logged
+# Behind reverse proxies the address comes from X-Forwarded-For (see DIGITS_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "recognizer.throttling.client_ip"
+# How many reverse proxies stand in front of the app, each appending the address it saw
+# to X-Forwarded-For. 0: clients connect directly and REMOTE_ADDR is theirs.
+DIGITS_PROXY_COUNT = _env_int("DIGITS_PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "recognizer:home"
@@ -141,7 +217,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -175,15 +251,36 @@ DIGITS_MODEL_CHECK_SECONDS = _env_seconds("DIGITS_MODEL_CHECK_SECONDS", 3.0)
 # missing or broken model).
 DIGITS_MODEL_DIR = os.environ.get("DIGITS_MODEL_DIR") or None
 
+# Predictions one user may ask for: "N/second|minute|hour|day", or 0 for no limit. Counted
+# in the default cache (see CACHES): set DJANGO_CACHE_URL for a limit across workers.
+DIGITS_PREDICT_RATE = _env_rate("DIGITS_PREDICT_RATE", "120/minute")
+
 # API clients get JSON for a CSRF failure; pages get Django's usual page.
 CSRF_FAILURE_VIEW = "recognizer.errors.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The page reads the CSRF token from its <meta> tag, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 if not DEBUG:
+    # HTTPS only. DJANGO_SECURE_SSL_REDIRECT=0 where the proxy already redirects;
+    # DJANGO_SECURE_COOKIES=0 only to try production settings over plain HTTP locally.
+    SECURE_SSL_REDIRECT = _env_flag("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = _env_flag("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers remember to use HTTPS for this long. Start lower (e.g. 3600) on a new
+    # domain; preload and subdomains are what the browsers' preload list asks for.
+    SECURE_HSTS_SECONDS = _env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_flag("DJANGO_HSTS_PRELOAD", True)
+# Behind a proxy that terminates TLS: the header it sets, e.g. "X-Forwarded-Proto" (its
+# value "https" means the client used HTTPS). Only where the proxy always sets or strips
+# that header; otherwise a client could claim HTTPS. Unset: requests are taken as they came.
+_proxy_ssl_header = (os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER") or "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 LOGGING = {
     "version": 1,
@@ -196,7 +293,11 @@ LOGGING = {
     },
     # Everything, the app's loggers included, goes to the console through the root.
     "root": {"handlers": ["console"], "level": "INFO"},
+    "filters": {"answered_unavailable": {"()": "recognizer.logs.AnsweredUnavailableFilter"}},
     "loggers": {
         "django": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+        # A 503 is answered on purpose, and whoever answered it logged the cause once;
+        # Django's per-request "Service Unavailable" error line would repeat it.
+        "django.request": {"filters": ["answered_unavailable"]},
     },
 }

@@ -113,7 +113,11 @@ def _open(source) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(stream)
     except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"The image is too large to decode ({exc}).") from exc
+        # Pillow's own, higher limit tripped first (it reads only the header too); its
+        # message speaks of attacks, ours of what is accepted.
+        raise ImageTooLargeError(
+            f"The image has far too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImageError("The file is not an image we can read (PNG, JPEG, GIF, BMP, WebP or TIFF).") from exc
 

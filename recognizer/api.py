@@ -11,6 +11,8 @@ import base64
 import binascii
 import json
 import re
+import time
+from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -18,8 +20,9 @@ from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 
-from recognizer import corrections, imaging, serving, services
+from recognizer import corrections, imaging, logs, serving, services, throttling
 from recognizer.errors import json_error
+from recognizer.logs import Outcome
 from recognizer.models import Submission
 
 STATUS_BY_REASON = {
@@ -27,7 +30,10 @@ STATUS_BY_REASON = {
     services.SubmissionError.INVALID: 400,
     services.SubmissionError.UNSUPPORTED: 415,
     services.SubmissionError.TOO_LARGE: 413,
+    services.SubmissionError.RATE_LIMITED: 429,
 }
+# For the log line of a request refused before it reached the service.
+OUTCOME_BY_STATUS = {400: Outcome.INVALID, 413: Outcome.TOO_LARGE, 415: Outcome.UNSUPPORTED}
 DATA_URL = re.compile(
     r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<parameters>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,(?P<payload>.*)$",
     re.DOTALL | re.IGNORECASE,
@@ -46,18 +52,40 @@ class ApiError(Exception):
         self.status = status
 
 
+def signed_in_post(*, anonymous: str, wrong_method: str):
+    """Anonymous callers get 401 whatever the method (nothing is said about the endpoint
+    to them), signed-in ones 405 for anything but POST."""
+
+    def decorate(handler):
+        @wraps(handler)
+        def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return json_error(anonymous, 401)
+            if request.method != "POST":
+                return json_error(wrong_method, 405, headers={"Allow": "POST"})
+            return handler(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+@signed_in_post(anonymous="Sign in to recognize digits.", wrong_method="Use POST to send an image.")
 def predict(request):
-    if request.method != "POST":
-        return json_error("Use POST to send an image.", 405, headers={"Allow": "POST"})
-    if not request.user.is_authenticated:
-        return json_error("Sign in to recognize digits.", 401)
+    started = time.perf_counter()
     try:
         image_bytes, source, claimed_type = _read_image(request)
+    except ApiError as exc:
+        outcome = OUTCOME_BY_STATUS.get(exc.status, Outcome.INVALID)
+        logs.prediction(outcome=outcome, user_id=request.user.pk, started=started)
+        return json_error(str(exc), exc.status)
+    try:
         submission = services.submission_create(
             user=request.user, image_bytes=image_bytes, source=source, content_type=claimed_type
         )
-    except ApiError as exc:
-        return json_error(str(exc), exc.status)
+    except services.PredictionRateLimited as exc:
+        retry_after = throttling.retry_after_header(exc.retry_after)
+        return json_error(str(exc), 429, headers={"Retry-After": retry_after})
     except services.SubmissionError as exc:
         return json_error(str(exc), STATUS_BY_REASON[exc.reason])
     except serving.ModelUnavailable:
@@ -85,12 +113,9 @@ def submission_json(submission: Submission) -> dict:
 CORRECTION_BODY_HINT = 'Send JSON {"true_digit": 0..9}.'
 
 
+@signed_in_post(anonymous="Sign in to correct your submissions.", wrong_method="Use POST to send the true digit.")
 def correction(request, submission_id: int):
     """Confirm (the predicted digit) or correct (another digit) one's own submission."""
-    if request.method != "POST":
-        return json_error("Use POST to send the true digit.", 405, headers={"Allow": "POST"})
-    if not request.user.is_authenticated:
-        return json_error("Sign in to correct your submissions.", 401)
     try:
         payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from django.conf import settings
@@ -16,10 +15,9 @@ from ml.preprocess import (
     decode_image,
 )
 
-from recognizer import imaging, lifecycle, serving
+from recognizer import imaging, lifecycle, logs, serving, throttling
+from recognizer.logs import Outcome
 from recognizer.models import Submission
-
-logger = logging.getLogger(__name__)
 
 BLANK_DRAWING_MESSAGE = "Draw a digit first"
 BLANK_UPLOAD_MESSAGE = "No digit found: the image looks blank."
@@ -29,23 +27,57 @@ class SubmissionError(Exception):
     """The input cannot become a submission. ``str()`` is for the user; ``reason`` lets the
     caller choose how to answer (the API maps it to an HTTP status)."""
 
-    BLANK = "blank"
-    INVALID = "invalid"
-    UNSUPPORTED = "unsupported"
-    TOO_LARGE = "too_large"
+    BLANK = Outcome.BLANK
+    INVALID = Outcome.INVALID
+    UNSUPPORTED = Outcome.UNSUPPORTED
+    TOO_LARGE = Outcome.TOO_LARGE
+    RATE_LIMITED = Outcome.RATE_LIMITED
 
     def __init__(self, message: str, *, reason: str):
         super().__init__(message)
         self.reason = reason
 
 
+class PredictionRateLimited(SubmissionError):
+    """The user asked for more predictions than ``DIGITS_PREDICT_RATE`` allows."""
+
+    def __init__(self, retry_after: float):
+        self.retry_after = retry_after
+        wait = throttling.retry_after_header(retry_after)
+        super().__init__(
+            f"Too many predictions at once; please try again in {wait} seconds.", reason=self.RATE_LIMITED
+        )
+
+
 def submission_create(*, user, image_bytes: bytes, source: str, content_type: str | None = None) -> Submission:
     """Recognize an image and store it with the answer, or raise and store nothing.
 
     ``content_type`` is what the client claimed; the stored type comes from the image's own
-    header and the claim is only a fallback. Raises ``SubmissionError`` for bad input and
-    ``serving.ModelUnavailable`` when no model can be loaded.
+    header and the claim is only a fallback. Raises ``SubmissionError`` for bad input (and
+    its ``PredictionRateLimited`` past the user's rate) and ``serving.ModelUnavailable``
+    when no model can be loaded. Whatever happens is logged, once (``recognizer.logs``).
     """
+    started = time.perf_counter()
+    logged = {"user_id": user.pk, "started": started, "source": source if source in Submission.Source.values else None}
+    try:
+        submission = _submission_create(user=user, image_bytes=image_bytes, source=source, content_type=content_type)
+    except SubmissionError as exc:
+        logs.prediction(outcome=exc.reason, **logged)
+        raise
+    except serving.ModelUnavailable:
+        logs.prediction(outcome=Outcome.UNAVAILABLE, **logged)
+        raise
+    logs.prediction(
+        outcome=Outcome.STORED, submission_id=submission.pk, model_version=submission.model_version.version, **logged
+    )
+    return submission
+
+
+def _submission_create(*, user, image_bytes: bytes, source: str, content_type: str | None) -> Submission:
+    # Counted first, whatever the image: decoding is the work a flood would cost.
+    retry_after = throttling.prediction_allowed(user=user)
+    if retry_after is not None:
+        raise PredictionRateLimited(retry_after)
     if source not in Submission.Source.values:
         raise SubmissionError(f"Unknown source {source!r}: use canvas or upload.", reason=SubmissionError.INVALID)
     limit = settings.DIGITS_MAX_UPLOAD_BYTES
@@ -82,16 +114,16 @@ def submission_create(*, user, image_bytes: bytes, source: str, content_type: st
         probabilities=[min(1.0, max(0.0, float(p))) for p in prediction.probabilities],
         latency_ms=latency_ms,
     )
-    with transaction.atomic():
+    # Everything is computed before this point, so the row is written whole or not at all.
+    # Durable: never nested in a caller's transaction, so it is committed before the
+    # caller builds its answer, and a worker killed after this returns loses the
+    # response, never the submission.
+    with transaction.atomic(durable=True):
         # The version that answered, by the predictor's own word: during a live switch
         # that may already differ from the active one, and the record must say which.
         submission.model_version = lifecycle.model_version_for(predictor=predictor)
         submission.full_clean()
         submission.save()
-    logger.info(
-        "Submission %s by user %s: digit %s (%.3f) in %.1f ms",
-        submission.pk, user.pk, submission.digit, submission.confidence, latency_ms,
-    )
     return submission
 
 

@@ -25,7 +25,10 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.db import DatabaseError
 
+from recognizer.logs import OncePer
+
 logger = logging.getLogger(__name__)
+_cache_outage_log = OncePer(60.0)
 
 # After a failed load, requests fail fast for this long before the next attempt, so a
 # missing model costs one log line and one disk read per interval, not one per request.
@@ -150,14 +153,24 @@ def _active_stamp() -> tuple[str, str] | None:
     from recognizer import selectors
 
     cache = _shared_cache()
-    if cache is None:
-        return selectors.active_model_version_stamp()
-    stamp = cache.get(ACTIVE_VERSION_CACHE_KEY)
+    stamp = _unless_cache_down(lambda: cache.get(ACTIVE_VERSION_CACHE_KEY)) if cache is not None else None
     if stamp is None:
+        # Not cached, or the cache is down: the database always knows.
         stamp = selectors.active_model_version_stamp()
-        if stamp is not None:
-            cache.set(ACTIVE_VERSION_CACHE_KEY, tuple(stamp), CACHE_FILL_SECONDS)
+        if stamp is not None and cache is not None:
+            _unless_cache_down(lambda: cache.set(ACTIVE_VERSION_CACHE_KEY, tuple(stamp), CACHE_FILL_SECONDS))
     return tuple(stamp) if stamp else None
+
+
+def _unless_cache_down(call):
+    """``call()``, or None if the shared cache cannot be reached: predictions must not fail
+    because a cache did."""
+    try:
+        return call()
+    except Exception as exc:  # any backend's error (redis, memcached): none share a base class
+        if _cache_outage_log.due():
+            logger.warning("The shared cache is unreachable; reading the active version from the database: %s", exc)
+        return None
 
 
 def _shared_cache():
@@ -176,8 +189,15 @@ def announce_active_version(*, version: str, artifact_path: str) -> None:
     global _checked_at
     _checked_at = float("-inf")
     cache = _shared_cache()
-    if cache is not None:
+    if cache is None:
+        return
+    try:
         cache.set(ACTIVE_VERSION_CACHE_KEY, (version, artifact_path), None)
+    except Exception as exc:  # the activation is committed; only the news did not travel
+        logger.error(
+            "Activated %s, but the shared cache could not be told (%s): other workers may serve the "
+            "previous version until the cache is cleared or the activation repeated.", version, exc,
+        )
 
 
 def reset(predictor=None) -> None:

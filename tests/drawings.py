@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -38,3 +40,25 @@ def center_of_mass(model_input: np.ndarray) -> tuple[float, float]:
     rows, cols = np.indices(model_input.shape)
     mass = model_input.sum()
     return float((model_input * rows).sum() / mass), float((model_input * cols).sum() / mass)
+
+
+def _png(header: bytes, pixel_data: bytes) -> bytes:
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel_data) + chunk(b"IEND", b"")
+
+
+def huge_png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels but carries almost no data."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return _png(header, zlib.compress(b"\0" * 64))
+
+
+def decompression_bomb_png(side: int = 20_000) -> bytes:
+    """A complete, valid side x side black-and-white PNG (every row present) that deflates
+    to a few dozen KB: 400 million pixels, about 1.2 GB once decoded to RGB."""
+    row = b"\0" + b"\0" * ((side + 7) // 8)  # filter byte, then 1-bit pixels
+    deflate = zlib.compressobj(9)
+    pixel_data = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
+    return _png(struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0), pixel_data)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.resources import missing
+
 # Playwright's sync API keeps an asyncio event loop in the main thread, and Django refuses
 # ORM calls from a thread with a running loop. The tests' own queries (creating a user,
 # counting submissions) are ordinary synchronous code, so let them through.
@@ -28,17 +30,10 @@ TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1280, "height": 900}
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1"}
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install it with `make chromium`"
-        if _in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing(f"{CHROMIUM} is missing: install it with `make chromium`")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)

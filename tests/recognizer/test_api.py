@@ -3,8 +3,6 @@
 import base64
 import io
 import json
-import struct
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +10,7 @@ from django.test import Client
 from PIL import Image
 
 from recognizer.models import Submission
+from tests.drawings import huge_png_header
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +38,6 @@ def assert_error(response, status: int, contains: str = "") -> dict:
     assert contains.lower() in body["error"].lower()
     assert Submission.objects.count() == 0
     return body
-
-
-def huge_png_header(width: int, height: int) -> bytes:
-    """A PNG that claims width x height pixels but carries almost no data."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 # --- Success --------------------------------------------------------------------------
