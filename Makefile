@@ -26,7 +26,7 @@ export DIGITS_MNIST_PATH
 # In CI (CI=true or 1) a missing browser is an error; elsewhere the e2e tests skip.
 IN_CI := $(filter true TRUE True 1,$(CI))
 
-.PHONY: help run test bench serve chromium install install-dev clean
+.PHONY: help run test bench bench-load wrk serve chromium install install-dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 22
@@ -67,6 +67,12 @@ test: $(DEV_STAMP)  ## the whole suite (pytest), Chromium installed first for th
 bench: $(RUN_STAMP)  ## accuracy on the MNIST test set, then prediction latency
 	$(PYTHON) -m bench.accuracy
 	$(PYTHON) -m bench.latency
+
+bench-load: $(RUN_STAMP) wrk  ## load test: gunicorn + wrk on SQLite and PostgreSQL, Keras baseline (LOAD_ARGS="--seconds 20")
+	$(PYTHON) -m bench.load $(LOAD_ARGS)
+
+wrk:  ## install Debian's wrk (the load generator) when it is missing
+	@command -v wrk >/dev/null || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y wrk || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update && $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y wrk; }; }
 
 serve: $(RUN_STAMP)  ## production server: collectstatic, migrate, gunicorn (gunicorn.conf.py)
 	$(PYTHON) manage.py collectstatic --noinput

@@ -114,6 +114,11 @@ def _submission_create(*, user, image_bytes: bytes, source: str, content_type: s
         probabilities=[min(1.0, max(0.0, float(p))) for p in prediction.probabilities],
         latency_ms=latency_ms,
     )
+    # Field checks in Python, before the transaction. The check constraints and foreign
+    # keys are the database's to enforce on INSERT: full_clean() would re-run each one as
+    # its own query inside the write transaction, which under load was over a third of a
+    # worker's time and held SQLite's write lock throughout (bench/load.py).
+    submission.clean_fields(exclude=["user", "model_version"])
     # Everything is computed before this point, so the row is written whole or not at all.
     # Durable: never nested in a caller's transaction, so it is committed before the
     # caller builds its answer, and a worker killed after this returns loses the
@@ -122,7 +127,6 @@ def _submission_create(*, user, image_bytes: bytes, source: str, content_type: s
         # The version that answered, by the predictor's own word: during a live switch
         # that may already differ from the active one, and the record must say which.
         submission.model_version = lifecycle.model_version_for(predictor=predictor)
-        submission.full_clean()
         submission.save()
     return submission
 
