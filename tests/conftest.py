@@ -1,12 +1,10 @@
 """Fixtures shared by the test suites: users, signed-in clients, drawn digits, MNIST."""
 
-import io
 import os
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
-
+from tests.drawings import canvas, draw_one, draw_zero, png_bytes
 from tests.resources import missing
 
 PASSWORD = "plum-Harbor-7-quietly"
@@ -16,25 +14,24 @@ BRUSH = CANVAS_SIDE // 14  # the brush the web canvas uses
 
 
 def draw_digit(shape: str = "one", *, image_format: str = "PNG", side: int = CANVAS_SIDE, mode: str = "RGB") -> bytes:
-    """A digit drawn the way the canvas draws it: black, round brush, on white.
+    """A digit drawn the way the canvas draws it (black, round brush, on white), encoded.
 
     ``shape``: "one" (a vertical stroke), "zero" (a ring) or "blank" (nothing drawn).
     """
-    image = Image.new(mode, (side, side), "white")
-    pen = ImageDraw.Draw(image)
     brush = max(1, round(side / 14))
     scale = side / CANVAS_SIDE
+    size = (side, side)
     if shape == "one":
-        pen.line([(140 * scale, 45 * scale), (140 * scale, 235 * scale)], fill="black", width=brush)
+        image = draw_one(size=size, box=(140 * scale, 45 * scale, 140 * scale, 235 * scale), width=brush, slant=0)
     elif shape == "zero":
-        pen.ellipse([85 * scale, 45 * scale, 195 * scale, 235 * scale], outline="black", width=brush)
-    elif shape != "blank":
+        image = draw_zero(size=size, box=(85 * scale, 45 * scale, 195 * scale, 235 * scale), width=brush)
+    elif shape == "blank":
+        image = canvas(size)[0]
+    else:
         raise ValueError(f"unknown shape {shape!r}")
-    buffer = io.BytesIO()
-    if image_format == "JPEG" and image.mode != "RGB":
-        image = image.convert("RGB")
-    image.save(buffer, format=image_format)
-    return buffer.getvalue()
+    if mode != "RGB" and image_format != "JPEG":  # JPEG stays RGB
+        image = image.convert(mode)
+    return png_bytes(image, image_format)
 
 
 def pytest_configure(config):

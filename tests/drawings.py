@@ -15,11 +15,13 @@ def canvas(size=(280, 280), background="white") -> tuple[Image.Image, ImageDraw.
     return image, ImageDraw.Draw(image)
 
 
-def draw_one(size=(280, 280), box=(110, 40, 170, 240), ink="black", background="white", width=20) -> Image.Image:
-    """A '1': one slightly slanted vertical stroke inside ``box``."""
+def draw_one(
+    size=(280, 280), box=(110, 40, 170, 240), ink="black", background="white", width=20, slant=8
+) -> Image.Image:
+    """A '1': one stroke inside ``box``, leaning right by ``slant`` pixels each way."""
     image, pen = canvas(size, background)
     x0, y0, x1, y1 = box
-    pen.line([((x0 + x1) / 2 + 8, y0), ((x0 + x1) / 2 - 8, y1)], fill=ink, width=width)
+    pen.line([((x0 + x1) / 2 + slant, y0), ((x0 + x1) / 2 - slant, y1)], fill=ink, width=width)
     return image
 
 
