@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,12 @@ MNIST_SIDE = 28
 MNIST_CENTRE = 14.0  # the mean centre of mass of MNIST's training digits, in pixel indices
 
 # MNIST's strokes are about 2.5 px wide in the 28x28 field. A stroke that scaling would
-# make thinner than THIN_STROKE is thickened, so a fine pen on a big image still reads.
+# make thinner than THIN_STROKE is thickened, so a fine pen on a big image still reads;
+# one it would make thicker than THICK_STROKE is thinned first, so a small digit drawn
+# with the canvas's fixed 20 px brush does not become a blob (on the pendigits drawings
+# as written: 96.22 % -> 96.49 %, and flagged 1s read as 7 less often).
 THIN_STROKE = 1.5
+THICK_STROKE = 4.0
 MIN_CONTRAST = 0.08  # ink must differ from the paper by 8 % of the full range
 INK_THRESHOLD = 0.35  # of the strongest ink: what counts as a stroke for the bounding box
 NOISE_FLOOR = 0.15  # ink weaker than this (relative) is paper texture or JPEG noise
@@ -93,7 +98,8 @@ def decode_image(source: ImageSource) -> Image.Image:
             image.seek(0)
         image.load()
         return ImageOps.exif_transpose(image) or image
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    # TypeError: Pillow's TIFF reader says so of a frame whose size tags are missing.
+    except (OSError, SyntaxError, ValueError, TypeError, EOFError, Image.DecompressionBombError) as exc:
         raise InvalidImageError(f"The image is damaged or truncated ({exc}).") from exc
 
 
@@ -215,6 +221,89 @@ def _normalise(ink: np.ndarray) -> np.ndarray:
     return np.clip((ink - NOISE_FLOOR) * (1.0 / (0.85 - NOISE_FLOOR)), 0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class InkParts:
+    """The connected pieces of ink in an ink map: what speck removal and number
+    segmentation decide about. Label ``n`` is ``sizes[n]`` pixels inside ``boxes[n - 1]``
+    (y0, y1, x0, x1 at the ink map's resolution); ``labels`` is at 1/``step`` of it."""
+
+    ink: np.ndarray
+    mask: np.ndarray  # ink >= INK_THRESHOLD: the strokes
+    labels: np.ndarray
+    step: int
+    sizes: np.ndarray  # sizes[0] (the paper) is 0
+    boxes: list[tuple[int, int, int, int]]
+
+    @property
+    def count(self) -> int:
+        return len(self.boxes)
+
+    def crop(self, keep: np.ndarray, columns: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """The ink of the kept labels (a bool per label, 0 included) cropped to its strokes,
+        optionally only within ``columns`` (x0, x1); returns (crop, (y0, y1, x0, x1)).
+
+        Strokes of other labels inside the box are blanked; the faint edges of the kept
+        strokes stay. Raises ``EmptyImageError`` when no stroke is left to crop.
+        """
+        kept = [self.boxes[label - 1] for label in np.flatnonzero(keep[1:]) + 1]
+        if not kept:
+            raise EmptyImageError("The image is blank: draw a digit first.")
+        sy0, sy1 = min(box[0] for box in kept), max(box[1] for box in kept)
+        sx0, sx1 = min(box[2] for box in kept), max(box[3] for box in kept)
+        if columns is not None:
+            sx0, sx1 = max(sx0, columns[0]), min(sx1, columns[1])
+        mask = self.mask[sy0:sy1, sx0:sx1]
+        if keep[1:].all():  # nothing to remove: crop exactly to the strokes
+            crop = self.ink[sy0:sy1, sx0:sx1]
+        else:
+            step = self.step
+            kept_mask = keep[self.labels[sy0 // step : -(-sy1 // step), sx0 // step : -(-sx1 // step)]]
+            if step > 1:
+                kept_mask = kept_mask.repeat(step, axis=0).repeat(step, axis=1)
+                kept_mask = kept_mask[sy0 % step :, sx0 % step :]
+            kept_mask = kept_mask[: mask.shape[0], : mask.shape[1]]
+            crop = np.where(kept_mask | ~mask, self.ink[sy0:sy1, sx0:sx1], 0.0)
+            mask = crop >= INK_THRESHOLD
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if not len(rows):
+            raise EmptyImageError("The image is blank: draw a digit first.")
+        box = (sy0 + int(rows[0]), sy0 + int(rows[-1]) + 1, sx0 + int(cols[0]), sx0 + int(cols[-1]) + 1)
+        trimmed = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        return trimmed.astype(np.float32, copy=False), box
+
+
+def ink_parts(ink: np.ndarray, *, step: int | None = None) -> InkParts:
+    """The ink's connected parts (8-connected strokes). Raises ``EmptyImageError`` when
+    there is no ink, or only specks.
+
+    By default components are found on a half-size mask for big images (4x less work); a
+    speck is still a speck at half size, and boxes are mapped back to full size.
+    ``step=1`` labels at full size, where a narrow gap between two strokes must survive.
+    """
+    mask = ink >= INK_THRESHOLD
+    if step is None:
+        step = 2 if min(mask.shape) >= 128 else 1  # _block_any halves; larger steps are not needed
+    labels, count = ndimage.label(_block_any(mask, step), structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        raise EmptyImageError("The image is blank: draw a digit first.")
+    sizes = np.bincount(labels.ravel(), minlength=count + 1) * (step * step)
+    sizes[0] = 0
+    boxes = [tuple(value * step for value in _box(slices)) for slices in ndimage.find_objects(labels)]
+    largest = int(sizes.argmax())
+    y0, y1, x0, x1 = boxes[largest - 1]
+    if sizes[largest] < MIN_DIGIT_PIXELS or max(y1 - y0, x1 - x0) < MIN_DIGIT_SIDE:
+        raise EmptyImageError("Only specks found: draw a digit first.")
+    return InkParts(ink=ink, mask=mask, labels=labels, step=step, sizes=sizes, boxes=boxes)
+
+
+def near(box: tuple[int, int, int, int], other: tuple[int, int, int, int], margin: float) -> bool:
+    """Whether two (y0, y1, x0, x1) boxes come within ``margin`` pixels of each other."""
+    return (
+        other[1] >= box[0] - margin and other[0] <= box[1] + margin
+        and other[3] >= box[2] - margin and other[2] <= box[3] + margin
+    )
+
+
 def digit_ink(ink: np.ndarray) -> np.ndarray:
     """The ink cropped to the digit's bounding box, with isolated specks removed.
 
@@ -222,49 +311,18 @@ def digit_ink(ink: np.ndarray) -> np.ndarray:
     are large or near the largest part; small ink far from it is a speck and must not
     decide the bounding box.
     """
-    mask = ink >= INK_THRESHOLD
-    # Components are found on a half-size mask for big images (4x less work); a speck
-    # is still a speck at half size, and boxes are mapped back to full size.
-    step = 2 if min(mask.shape) >= 128 else 1  # _block_any halves; larger steps are not needed
-    small = _block_any(mask, step)
-    labels, count = ndimage.label(small, structure=np.ones((3, 3), dtype=bool))
-    if count == 0:
-        raise EmptyImageError("The image is blank: draw a digit first.")
-    sizes = np.bincount(labels.ravel(), minlength=count + 1) * (step * step)
-    sizes[0] = 0
-    boxes = ndimage.find_objects(labels)
+    parts = ink_parts(ink)
+    sizes = parts.sizes
     largest = int(sizes.argmax())
-    y0, y1, x0, x1 = (value * step for value in _box(boxes[largest - 1]))
-    if sizes[largest] < MIN_DIGIT_PIXELS or max(y1 - y0, x1 - x0) < MIN_DIGIT_SIDE:
-        raise EmptyImageError("Only specks found: draw a digit first.")
-    keep = np.zeros(count + 1, dtype=bool)
-    keep[sizes >= MAJOR_PART * sizes[largest]] = True
+    y0, y1, x0, x1 = parts.boxes[largest - 1]
+    keep = sizes >= MAJOR_PART * sizes[largest]  # the paper's 0 is never major
+    margin = NEAR_PART * max(y1 - y0, x1 - x0)
     for label in np.argsort(sizes)[::-1]:  # grow the digit by its nearby parts
         if label == 0 or keep[label] or sizes[label] < 2:
             continue
-        margin = NEAR_PART * max(y1 - y0, x1 - x0)
-        by0, by1, bx0, bx1 = (value * step for value in _box(boxes[label - 1]))
-        if by1 >= y0 - margin and by0 <= y1 + margin and bx1 >= x0 - margin and bx0 <= x1 + margin:
+        if near(parts.boxes[label - 1], (y0, y1, x0, x1), margin):
             keep[label] = True
-    kept = [boxes[label - 1] for label in np.flatnonzero(keep)]
-    sy0 = min(box[0].start for box in kept)
-    sy1 = max(box[0].stop for box in kept)
-    sx0 = min(box[1].start for box in kept)
-    sx1 = max(box[1].stop for box in kept)
-    if keep[1:].all():  # nothing to remove: crop exactly to the ink
-        region = mask[sy0 * step : sy1 * step, sx0 * step : sx1 * step]
-        rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
-        top, left = sy0 * step + rows[0], sx0 * step + cols[0]
-        return ink[top : sy0 * step + rows[-1] + 1, left : sx0 * step + cols[-1] + 1]
-    kept_mask = keep[labels[sy0:sy1, sx0:sx1]]
-    if step > 1:
-        kept_mask = kept_mask.repeat(step, axis=0).repeat(step, axis=1)
-    region_ink = ink[sy0 * step : sy1 * step, sx0 * step : sx1 * step]
-    kept_mask = kept_mask[: region_ink.shape[0], : region_ink.shape[1]]
-    crop = np.where(kept_mask | ~mask[sy0 * step : sy1 * step, sx0 * step : sx1 * step], region_ink, 0.0)
-    rows = np.flatnonzero((crop >= INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((crop >= INK_THRESHOLD).any(axis=0))
-    return crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32, copy=False)
+    return parts.crop(keep)[0]
 
 
 def _block_any(mask: np.ndarray, step: int) -> np.ndarray:
@@ -291,8 +349,25 @@ def stroke_width(crop: np.ndarray) -> float:
     return 2.0 * area / boundary
 
 
+def thin_strokes(crop: np.ndarray) -> np.ndarray:
+    """The crop with strokes eroded to THICK_STROKE at the 20 px scale, when they are
+    thicker than that, and cropped again to what is left."""
+    scale = MNIST_BOX / max(crop.shape)
+    excess = stroke_width(crop) * scale - THICK_STROKE
+    erode = round(excess / scale / 2) if excess > 0 else 0
+    if erode < 1:
+        return crop
+    eroded = ndimage.grey_erosion(crop, size=(2 * erode + 1, 2 * erode + 1))
+    mask = eroded >= INK_THRESHOLD
+    if not mask.any():  # a dot or a blob: nothing would be left of it
+        return crop
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return eroded[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def to_model_input(crop: np.ndarray) -> np.ndarray:
     """Scale a cropped digit so its longer side is 20 px and centre it by mass in 28x28."""
+    crop = thin_strokes(crop)
     height, width = crop.shape
     scale = MNIST_BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))

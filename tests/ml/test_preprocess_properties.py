@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ml.preprocess import PreprocessError, preprocess
 from PIL import Image
@@ -95,6 +95,7 @@ def test_random_small_images_as_files(image, image_format):
 
 
 @FAST
+@example("TIFF", 129, b"\x00\x01", False)  # a frame with no size: Pillow raised TypeError
 @given(
     st.sampled_from(FORMATS),
     st.integers(min_value=0, max_value=10_000),
