@@ -54,6 +54,7 @@ class Augmentation:
     keep: float = 0.25  # share of images left as they are
     flagged_ones: float = 0.35  # share of 1s given the long flag many Europeans write
     crossed_sevens: float = 0.35  # share of 7s given a bar across the stem
+    footed_ones: float = 0.0  # share of 1s given a bar under the stem
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,9 +83,9 @@ def augment(
 def _augment_chunk(images: np.ndarray, rng: np.random.Generator, recipe: Augmentation, labels) -> np.ndarray:
     count = len(images)
     styled = images
-    if labels is not None and (recipe.flagged_ones or recipe.crossed_sevens):
+    if labels is not None and (recipe.flagged_ones or recipe.crossed_sevens or recipe.footed_ones):
         styled = images.copy()
-        add_styles(styled, labels, rng, ones=recipe.flagged_ones, sevens=recipe.crossed_sevens)
+        add_styles(styled, labels, rng, ones=recipe.flagged_ones, sevens=recipe.crossed_sevens, feet=recipe.footed_ones)
     warped = _warp(styled, rng, recipe)
     thick_draw = rng.random(count)
     thicken = thick_draw < recipe.thicken

@@ -13,15 +13,23 @@ from PIL import Image, ImageDraw
 
 SUPERSAMPLE = 4
 PEN = 2.2  # the thinnest added stroke, in pixels of the 28x28 field
+FLAG_ANGLE = (35.0, 65.0)  # degrees between the stem and the flag
+FLAG_LENGTH = (0.3, 0.6)  # the flag's length, as a share of the stem's
 
 
-def add_styles(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, ones: float, sevens: float) -> None:
-    """Redraw, in place, a share of the 1s with a flag and of the 7s with a crossbar."""
+def add_styles(
+    images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, ones: float, sevens: float, feet: float = 0.0
+) -> None:
+    """Redraw, in place, a share of the 1s with a flag and of the 7s with a crossbar, and
+    (``feet``) give a share of the 1s a foot, the bar some people draw under the stem."""
     labels = np.asarray(labels)
     for index in np.flatnonzero((labels == 1) & (rng.random(len(labels)) < ones)):
         _stroke(images, index, _flag(images[index], rng))
     for index in np.flatnonzero((labels == 7) & (rng.random(len(labels)) < sevens)):
         _stroke(images, index, _crossbar(images[index], rng))
+    if feet:  # no draw from the generator when off, so older recipes replay exactly
+        for index in np.flatnonzero((labels == 1) & (rng.random(len(labels)) < feet)):
+            _stroke(images, index, _foot(images[index], rng))
 
 
 def _ink_rows(image: np.ndarray) -> np.ndarray:
@@ -43,11 +51,11 @@ def _flag(image: np.ndarray, rng: np.random.Generator):
     stem = np.array([bottom - top, bottom_col - top_col], dtype=np.float64)
     length = float(np.hypot(*stem))
     stem /= max(length, 1e-6)
-    angle = np.deg2rad(rng.uniform(35, 65))
+    angle = np.deg2rad(rng.uniform(*FLAG_ANGLE))
     direction = np.array(
         [stem[0] * np.cos(angle) + stem[1] * np.sin(angle), -stem[0] * np.sin(angle) + stem[1] * np.cos(angle)]
     )
-    end = np.array([top, top_col]) + direction * length * rng.uniform(0.3, 0.6)
+    end = np.array([top, top_col]) + direction * length * rng.uniform(*FLAG_LENGTH)
     return [(top_col, top + 0.5), (end[1], end[0])]
 
 
@@ -61,6 +69,17 @@ def _crossbar(image: np.ndarray, rng: np.random.Generator):
     half = rng.uniform(3.0, 5.0)
     tilt = rng.uniform(-1.0, 1.0)
     return [(centre - half, row + tilt), (centre + half, row - tilt)]
+
+
+def _foot(image: np.ndarray, rng: np.random.Generator):
+    """A short level bar under the stem, centred on its bottom."""
+    rows = _ink_rows(image)
+    if len(rows) < 8:
+        return None
+    row = int(rows[-1])
+    centre = _centre_of_row(image, row)
+    half = rng.uniform(2.5, 4.5)
+    return [(centre - half, row), (centre + half, row)]
 
 
 def _pen_width(image: np.ndarray) -> float:

@@ -66,12 +66,14 @@ def train(
     to keep its lock alive).
     """
     import keras
-    import tensorflow as tf
 
     from ml.models import build
 
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":  # Keras 3 also trains on JAX or PyTorch
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     rng = np.random.default_rng(seed)
 
     (x_train, y_train), (x_test, y_test) = load_mnist(data_path)
