@@ -67,6 +67,7 @@ test: $(DEV_STAMP)  ## the whole suite (pytest), Chromium installed first for th
 bench: $(RUN_STAMP)  ## accuracy on the MNIST test set, then prediction latency
 	$(PYTHON) -m bench.accuracy
 	$(PYTHON) -m bench.latency
+	$(PYTHON) -m bench.numbers
 
 bench-load: $(RUN_STAMP) wrk  ## load test: gunicorn + wrk on SQLite and PostgreSQL, Keras baseline (LOAD_ARGS="--seconds 20")
 	$(PYTHON) -m bench.load $(LOAD_ARGS)

@@ -40,11 +40,12 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from ml.files import predict_files
+    from ml.files import predict_files, predict_number_files
     from ml.predictor import Predictor
 
     failures = 0
-    for result in predict_files(Predictor.load(args.model), args.paths):
+    recognize = predict_number_files if args.number else predict_files
+    for result in recognize(Predictor.load(args.model), args.paths):
         failures += result.error is not None
         print(result.as_json() if args.json else result.as_text(), flush=True)
     if failures:
@@ -88,6 +89,7 @@ def main(argv=None) -> int:
     predict_cmd = commands.add_parser("predict", help="recognize image files or folders of them")
     predict_cmd.add_argument("--model", help="a model folder (default: the bundled model)")
     predict_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict_cmd.add_argument("--number", action="store_true", help="read each image as a whole number of several digits")
     predict_cmd.add_argument("paths", nargs="+")
     predict_cmd.set_defaults(run=_predict)
 

@@ -1,5 +1,7 @@
 """Recognizing image files on disk, in batches: shared by ``python -m ml predict`` and
-``manage.py predict``. Nothing is stored; a bad file is a result with an error."""
+``manage.py predict``. Nothing is stored; a bad file is a result with an error. Digits
+are read in batches of files; whole numbers (``predict_number_files``) one file at a
+time, each number's digits in one batch."""
 
 from __future__ import annotations
 
@@ -39,6 +41,34 @@ class FileResult:
         if self.error is not None:
             return f"{self.path}: error: {self.error}"
         return f"{self.path}: {self.prediction.digit} ({self.prediction.confidence:.1%})"
+
+
+@dataclass(frozen=True)
+class NumberFileResult(FileResult):
+    """A file read as a whole number: ``prediction`` is an ml.predictor.NumberPrediction."""
+
+    def as_record(self) -> dict:
+        """The JSON-lines record: path, number, confidence, digits (digit, confidence,
+        box as [left, top, width, height] fractions of the image) and error."""
+        found = self.prediction
+        digits = None if found is None else [
+            {"digit": d.digit, "confidence": round(d.confidence, 6), "box": [round(v, 6) for v in d.box]}
+            for d in found.digits
+        ]
+        return {
+            "path": self.path,
+            "number": None if found is None else found.number,
+            "confidence": None if found is None else round(found.confidence, 6),
+            "digits": digits,
+            "error": self.error,
+        }
+
+    def as_text(self) -> str:
+        if self.error is not None:
+            return super().as_text()
+        found = self.prediction
+        digits = " ".join(f"{digit.digit}:{digit.confidence:.0%}" for digit in found.digits)
+        return f"{self.path}: {found.number} ({found.confidence:.1%}; {digits})"
 
 
 def image_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
@@ -90,3 +120,12 @@ def _predict_chunk(predictor, chunk) -> Iterator[FileResult]:
         return
     for (path, _), prediction in zip(chunk, predictions, strict=True):
         yield FileResult(path=str(path), prediction=prediction)
+
+
+def predict_number_files(predictor, paths: Iterable[str | os.PathLike]) -> Iterator[NumberFileResult]:
+    """Read each image file as a whole number, in order; a bad file is a result with an error."""
+    for path in image_files(paths):
+        try:
+            yield NumberFileResult(path=str(path), prediction=predictor.predict_number(path))
+        except PreprocessError as exc:
+            yield NumberFileResult(path=str(path), error=str(exc))

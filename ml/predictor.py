@@ -17,8 +17,13 @@ import numpy as np
 
 from ml.artifacts import Artifact, ArtifactError, load_artifact
 from ml.preprocess import ImageSource, preprocess
+from ml.segment import read_number
 
 BATCH = 256  # the batch interpreter's fixed size; a last, shorter batch is zero-padded
+# A number's digits are a handful: padding them to 256 would cost 25x the work, so up to
+# SMALL_BATCHES chunks go through an interpreter of SMALL_BATCH instead.
+SMALL_BATCH = 8
+SMALL_BATCHES = 8
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,22 @@ class Prediction:
     confidence: float
     probabilities: list[float]  # ten floats, summing to 1
     model_input: np.ndarray  # (28, 28) float32 0..1: what the model saw
+
+
+@dataclass(frozen=True)
+class NumberDigit:
+    digit: int
+    confidence: float
+    probabilities: list[float]  # ten floats
+    model_input: np.ndarray  # (28, 28) float32 0..1
+    box: tuple[float, float, float, float]  # left, top, width, height: fractions (0..1) of the image
+
+
+@dataclass(frozen=True)
+class NumberPrediction:
+    number: str  # e.g. "2026"
+    confidence: float  # the product of the digits' confidences: how sure of the whole number
+    digits: list[NumberDigit]  # left to right
 
 
 def _interpreter(model_path: Path, batch: int):
@@ -54,8 +75,9 @@ class Predictor:
         except ValueError as exc:  # LiteRT's word for a file that is not a model
             raise ArtifactError(f"{artifact.tflite_path} is not a valid LiteRT model ({exc})") from exc
         self._single_lock = threading.Lock()
-        self._batch = None  # made on first use: most processes never need it
-        self._batch_lock = threading.Lock()
+        # Batch interpreters by size, made on first use: most processes never need them.
+        self._batches: dict[int, tuple] = {}
+        self._batches_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Predictor:
@@ -75,6 +97,20 @@ class Predictor:
         model_input = preprocess(image)
         return self._prediction(model_input, self._infer_one(model_input))
 
+    def predict_number(self, image: ImageSource) -> NumberPrediction:
+        """An image of a whole number -> its digits, left to right (``ml.segment``), all
+        recognized in one batched inference. Raises what ``predict`` raises, and
+        ``TooManyDigitsError`` past ``ml.segment.MAX_DIGITS``."""
+        digits = []
+        for piece, probabilities in read_number(image, self.probabilities_for):
+            found = self._prediction(piece.model_input, probabilities)
+            digits.append(NumberDigit(found.digit, found.confidence, found.probabilities, found.model_input, piece.box))
+        return NumberPrediction(
+            number="".join(str(digit.digit) for digit in digits),
+            confidence=float(np.prod([digit.confidence for digit in digits])),
+            digits=digits,
+        )
+
     def predict_batch(self, images) -> list[Prediction]:
         """Many images at once; raises ``PreprocessError`` on the first bad one."""
         model_inputs = np.stack([preprocess(image) for image in images]) if images else np.zeros((0, 28, 28))
@@ -86,19 +122,24 @@ class Predictor:
         model_inputs = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
         if len(model_inputs) <= 4:
             return np.stack([self._infer_one(x) for x in model_inputs]) if len(model_inputs) else np.zeros((0, 10))
-        with self._batch_lock:
-            if self._batch is None:
-                self._batch = _interpreter(self.artifact.tflite_path, BATCH)
-            interpreter, input_index, output_index = self._batch
-            chunks = []
-            for start in range(0, len(model_inputs), BATCH):
-                chunk = model_inputs[start : start + BATCH]
-                padded = np.zeros((BATCH, 28, 28, 1), dtype=np.float32)
+        size = SMALL_BATCH if len(model_inputs) <= SMALL_BATCH * SMALL_BATCHES else BATCH
+        (interpreter, input_index, output_index), lock = self._batch_interpreter(size)
+        chunks = []
+        with lock:
+            for start in range(0, len(model_inputs), size):
+                chunk = model_inputs[start : start + size]
+                padded = np.zeros((size, 28, 28, 1), dtype=np.float32)
                 padded[: len(chunk)] = chunk
                 interpreter.set_tensor(input_index, padded)
                 interpreter.invoke()
                 chunks.append(interpreter.get_tensor(output_index)[: len(chunk)].copy())
         return np.concatenate(chunks)
+
+    def _batch_interpreter(self, size: int) -> tuple[tuple, threading.Lock]:
+        with self._batches_lock:
+            if size not in self._batches:
+                self._batches[size] = (_interpreter(self.artifact.tflite_path, size), threading.Lock())
+            return self._batches[size]
 
     def _infer_one(self, model_input: np.ndarray) -> np.ndarray:
         interpreter, input_index, output_index = self._single

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from tests.drawings import draw_one, draw_zero
+from tests.ml.test_numbers import number_image
 
 
 def run_ml(*args, env=None):
@@ -43,3 +44,24 @@ def test_evaluate_json(mnist_path, tiny_artifact):
 def test_evaluate_missing_data_is_a_clear_error(tmp_path):
     out = run_ml("evaluate", "--data", str(tmp_path / "none.npz"))
     assert out.returncode == 2 and "MNIST file not found" in out.stderr
+
+
+def test_predict_number_json_gives_the_number_its_digits_and_boxes(tmp_path):
+    number_image("2026").save(tmp_path / "a_year.png")
+    (tmp_path / "b_broken.png").write_bytes(b"not an image")
+    out = run_ml("predict", "--number", "--json", str(tmp_path))
+    assert out.returncode == 1 and "1 image(s) could not be recognized" in out.stderr
+    year, broken = (json.loads(line) for line in out.stdout.splitlines())
+    assert set(year) == set(broken) == {"path", "number", "confidence", "digits", "error"}
+    assert year["number"] == "2026" and year["error"] is None and 0 < year["confidence"] <= 1
+    assert [d["digit"] for d in year["digits"]] == [2, 0, 2, 6]
+    for digit in year["digits"]:
+        assert set(digit) == {"digit", "confidence", "box"}
+        assert len(digit["box"]) == 4 and all(0 <= v <= 1 for v in digit["box"])
+    assert broken["number"] is None and broken["digits"] is None and broken["error"]
+
+
+def test_predict_number_text(tmp_path):
+    number_image("54").save(tmp_path / "fifty_four.png")
+    out = run_ml("predict", "--number", str(tmp_path / "fifty_four.png"))
+    assert out.returncode == 0 and out.stdout.startswith(f"{tmp_path / 'fifty_four.png'}: 54 (")
