@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    # django-ninja: the API's docs page template and the Swagger UI it uses, served as our
+    # own static files (no CDN).
+    "ninja",
     "recognizer",
 ]
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from recognizer import accounts, api
 
@@ -13,11 +13,18 @@ account_patterns = [
     path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]
 
+API_URLS = api.api.urls
+API_VIEWS = {pattern.name: pattern.callback for pattern in API_URLS[0]}
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(account_patterns)),
-    re_path(r"^api/v1/predict/?$", api.predict, name="api-predict"),
-    path("api/v1/submissions/<int:submission_id>/correction", api.correction, name="api-correction"),
+    # The names the pages' templates use for two endpoints, older than the API's own
+    # namespace: the same views, so either name reaches the same code.
+    path("api/v1/predict", API_VIEWS["predict"], name="api-predict"),
+    path("api/v1/submissions/<int:submission_id>/correction", API_VIEWS["correction"], name="api-correction"),
+    # The API for programs and for the pages' scripts (django-ninja): names "api:...".
+    path("api/v1/", API_URLS),
     path("", include("recognizer.urls")),
 ]
 

@@ -1,29 +1,40 @@
-"""The JSON API: ``POST /api/v1/predict`` recognizes one image for the signed-in user;
-``POST /api/v1/submissions/<id>/correction`` records what the digit really was.
+"""The JSON API for programs and for the site's own pages, mounted at ``/api/v1/``.
 
-Session authentication with CSRF enforced (the page sends the token header). Every
-failure is JSON ``{"error": "..."}`` with a status that says whose fault it is.
+One django-ninja ``NinjaAPI``: every endpoint takes a personal token
+(``Authorization: Bearer ...``) or the browser session (with the CSRF token for writes,
+see ``api_auth``), and its OpenAPI schema and interactive docs come from the same code
+(``/api/v1/openapi.json``, ``/api/v1/docs``). Handlers are thin: parse, call a service
+or selector, answer. Every failure is JSON ``{"error": "..."}`` with a status that says
+whose fault it is; another user's submission is "not found", never "forbidden".
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 import time
-from functools import wraps
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import JsonResponse
-from django.http.multipartparser import MultiPartParserError
+from django.core.paginator import EmptyPage, Paginator
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from ninja import Query
+from ninja.responses import Status
 
-from recognizer import corrections, imaging, logs, serving, services, throttling
-from recognizer.errors import json_error
+from recognizer import api_input, corrections, imaging, logs, selectors, serving, services, throttling
+from recognizer.api_auth import ApiError, BearerToken, SessionWithCsrf
+from recognizer.api_base import DigitsApi, errors_and
+from recognizer.api_schemas import (
+    IMAGE_OPENAPI,
+    PREDICT_OPENAPI,
+    CorrectionIn,
+    CorrectionOut,
+    PredictionOut,
+    SubmissionFilters,
+    SubmissionOut,
+    SubmissionPage,
+    correction_json,
+    prediction_json,
+    submission_json,
+)
 from recognizer.logs import Outcome
-from recognizer.models import Submission
 
 STATUS_BY_REASON = {
     services.SubmissionError.BLANK: 400,
@@ -34,173 +45,193 @@ STATUS_BY_REASON = {
 }
 # For the log line of a request refused before it reached the service.
 OUTCOME_BY_STATUS = {400: Outcome.INVALID, 413: Outcome.TOO_LARGE, 415: Outcome.UNSUPPORTED}
-DATA_URL = re.compile(
-    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<parameters>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,(?P<payload>.*)$",
-    re.DOTALL | re.IGNORECASE,
+# Stored images never change under their URL, but they are personal: browsers may keep
+# them, shared caches may not.
+PRIVATE_IMAGE_CACHE = "private, max-age=86400"
+
+DESCRIPTION = """Recognize handwritten digits and numbers, and read, correct or delete your own
+submissions.
+
+**Authentication.** Create a personal token on [your tokens page](/account/tokens/) and send it
+as `Authorization: Bearer <token>`. In a browser signed in to this site the session works
+too (writes need the `X-CSRFToken` header, which this page adds for you).
+
+**Errors** are JSON `{"error": "..."}`: 400 bad input, 401 no or bad credentials, 403 CSRF,
+404 not found (someone else's submission too), 405 wrong method, 411 no Content-Length,
+413 too large, 415 unsupported type, 429 over the rate limit (see `Retry-After`), 503 no model
+or no database (see `Retry-After`).
+"""
+
+api = DigitsApi(
+    title="Digits API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[BearerToken(), SessionWithCsrf()],
 )
-FORMATS_HINT = "use PNG, JPEG, GIF, BMP, WebP or TIFF"
-HOW_TO_SEND = (
-    'Send the image as multipart/form-data (a file field named "image") '
-    'or as JSON {"image": "data:image/png;base64,..."}.'
+
+
+# --- Endpoints ---------------------------------------------------------------------------
+
+
+@api.post(
+    "/predict",
+    response=errors_and({201: PredictionOut}, 411, 413, 415, 429, 503),
+    url_name="predict",
+    summary="Recognize an image",
+    tags=["Recognition"],
+    openapi_extra=PREDICT_OPENAPI,
 )
-TOO_LARGE_MESSAGE = "The request is too large."
-
-
-class ApiError(Exception):
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
-
-
-def signed_in_post(*, anonymous: str, wrong_method: str):
-    """Anonymous callers get 401 whatever the method (nothing is said about the endpoint
-    to them), signed-in ones 405 for anything but POST."""
-
-    def decorate(handler):
-        @wraps(handler)
-        def guarded(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return json_error(anonymous, 401)
-            if request.method != "POST":
-                return json_error(wrong_method, 405, headers={"Allow": "POST"})
-            return handler(request, *args, **kwargs)
-
-        return guarded
-
-    return decorate
-
-
-@signed_in_post(anonymous="Sign in to recognize digits.", wrong_method="Use POST to send an image.")
-def predict(request):
+def predict(request: HttpRequest, response: HttpResponse):
+    """Recognize one image (a digit, or with mode=number a whole number) and store it in
+    your history. Multipart (a file field `image`) or JSON (`image` as a data URL).
+    Counts against your prediction rate, whether you use a token or the site."""
+    user = request.auth
     started = time.perf_counter()
     try:
-        image_bytes, source, claimed_type = _read_image(request)
+        image = api_input.read_image(request)
     except ApiError as exc:
-        outcome = OUTCOME_BY_STATUS.get(exc.status, Outcome.INVALID)
-        logs.prediction(outcome=outcome, user_id=request.user.pk, started=started)
-        return json_error(str(exc), exc.status)
+        logs.prediction(outcome=OUTCOME_BY_STATUS.get(exc.status, Outcome.INVALID), user_id=user.pk, started=started)
+        raise
     try:
         submission = services.submission_create(
-            user=request.user, image_bytes=image_bytes, source=source, content_type=claimed_type
+            user=user,
+            image_bytes=image.image_bytes,
+            source=image.source,
+            content_type=image.content_type,
+            mode=image.mode,
         )
     except services.PredictionRateLimited as exc:
-        retry_after = throttling.retry_after_header(exc.retry_after)
-        return json_error(str(exc), 429, headers={"Retry-After": retry_after})
+        raise ApiError(str(exc), 429, headers={"Retry-After": throttling.retry_after_header(exc.retry_after)}) from exc
     except services.SubmissionError as exc:
-        return json_error(str(exc), STATUS_BY_REASON[exc.reason])
-    except serving.ModelUnavailable:
+        raise ApiError(str(exc), STATUS_BY_REASON[exc.reason]) from exc
+    except serving.ModelUnavailable as exc:
         retry_after = str(round(serving.RETRY_AFTER_SECONDS))
-        return json_error(serving.UNAVAILABLE_MESSAGE, 503, headers={"Retry-After": retry_after})
-    location = reverse("recognizer:detail", args=[submission.pk])
-    return JsonResponse(submission_json(submission), status=201, headers={"Location": location})
+        raise ApiError(serving.UNAVAILABLE_MESSAGE, 503, headers={"Retry-After": retry_after}) from exc
+    response["Location"] = reverse("api:submission", args=[submission.pk])
+    return Status(201, prediction_json(submission))
 
 
-def submission_json(submission: Submission) -> dict:
+@api.get(
+    "/submissions",
+    response=errors_and({200: SubmissionPage}),
+    url_name="submissions",
+    summary="List your submissions",
+    tags=["Submissions"],
+)
+def submission_list(request: HttpRequest, filters: Query[SubmissionFilters]):
+    """Your submissions, newest first, a page at a time, optionally filtered."""
+    criteria = filters.dict(exclude={"page", "page_size"})
+    submissions = selectors.submission_list(user=request.auth, with_digits=True, **criteria)
+    paginator = Paginator(submissions, filters.page_size)
+    try:
+        page = paginator.page(filters.page)
+    except EmptyPage as exc:
+        raise ApiError(f"There is no page {filters.page}: the last is {paginator.num_pages}.", 404) from exc
     return {
-        "id": submission.pk,
-        "digit": submission.digit,
-        "confidence": submission.confidence,
-        "probabilities": submission.probabilities,
-        "model_version": submission.model_version.version,
-        "created": submission.created_at.isoformat(),
-        "model_input": "data:image/png;base64," + base64.b64encode(bytes(submission.model_input)).decode("ascii"),
-        "url": reverse("recognizer:detail", args=[submission.pk]),
-        "thumbnail_url": reverse("recognizer:thumbnail", args=[submission.pk]),
-        "correction_url": reverse("api-correction", args=[submission.pk]),
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+        "page_size": filters.page_size,
+        "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
+        "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
+        "results": [submission_json(submission) for submission in page.object_list],
     }
 
 
-CORRECTION_BODY_HINT = 'Send JSON {"true_digit": 0..9}.'
+@api.get(
+    "/submissions/{int:submission_id}",
+    response=errors_and({200: SubmissionOut}),
+    url_name="submission",
+    summary="Get one submission",
+    tags=["Submissions"],
+)
+def submission_detail(request: HttpRequest, submission_id: int):
+    return submission_json(selectors.submission_get(user=request.auth, submission_id=submission_id))
 
 
-@signed_in_post(anonymous="Sign in to correct your submissions.", wrong_method="Use POST to send the true digit.")
-def correction(request, submission_id: int):
-    """Confirm (the predicted digit) or correct (another digit) one's own submission."""
+@api.delete(
+    "/submissions/{int:submission_id}",
+    response=errors_and({204: None}),
+    url_name="submission_delete",
+    summary="Delete one submission",
+    tags=["Submissions"],
+)
+def submission_delete(request: HttpRequest, submission_id: int):
+    """Delete a submission and its images for good."""
+    services.submission_delete(user=request.auth, submission_id=submission_id)
+    return Status(204, None)
+
+
+@api.post(
+    "/submissions/{int:submission_id}/correction",
+    response=errors_and({200: CorrectionOut}, 415),
+    url_name="correction",
+    summary="Confirm or correct a submission",
+    tags=["Submissions"],
+    exclude_unset=True,
+)
+def correction(request: HttpRequest, submission_id: int, payload: CorrectionIn):
+    """Say what it really was: `{"true_digit": 7}` for a digit, `{"true_number": "2026"}` for
+    a number. The predicted answer confirms it; you can change your answer later."""
+    answer = payload.dict(exclude_none=True)
+    if len(answer) != 1:
+        raise ApiError('Send {"true_digit": 0..9} for a digit, or {"true_number": "2026"} for a number.', 400)
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return json_error(f"The body is not valid JSON. {CORRECTION_BODY_HINT}", 400)
-    if not isinstance(payload, dict) or "true_digit" not in payload:
-        return json_error(f'Missing the "true_digit" field. {CORRECTION_BODY_HINT}', 400)
-    try:
-        submission = corrections.submission_correct(
-            user=request.user, submission_id=submission_id, true_digit=payload["true_digit"]
-        )
+        submission = corrections.submission_correct(user=request.auth, submission_id=submission_id, **answer)
     except corrections.InvalidCorrection as exc:
-        return json_error(str(exc), 400)
-    except Submission.DoesNotExist:
-        # Someone else's submission is "not found", never "forbidden": ids reveal nothing.
-        return json_error("No such submission.", 404)
-    return JsonResponse(correction_json(submission))
+        raise ApiError(str(exc), 400) from exc
+    return correction_json(submission)
 
 
-def correction_json(submission: Submission) -> dict:
-    return {
-        "id": submission.pk,
-        "digit": submission.digit,
-        "true_digit": submission.true_digit,
-        "is_correct": submission.is_correct,
-        "corrected_at": submission.corrected_at.isoformat() if submission.corrected_at else None,
-    }
+@api.get(
+    "/submissions/{int:submission_id}/image",
+    response=errors_and({200: None}),
+    url_name="submission_image",
+    summary="The image as sent",
+    tags=["Submissions"],
+    openapi_extra=IMAGE_OPENAPI,
+)
+def submission_image(request: HttpRequest, submission_id: int):
+    """The original image (one browsers can show: TIFF and BMP come back as PNG)."""
+    submission = selectors.submission_get(user=request.auth, submission_id=submission_id, with_images=True)
+    content, content_type = imaging.browser_image(
+        image_bytes=bytes(submission.image), content_type=submission.image_content_type
+    )
+    return _private_image(content, content_type)
 
 
-def _read_image(request) -> tuple[bytes, str, str | None]:
-    """The image bytes, the source and the client's claimed content type."""
-    if request.content_type == "multipart/form-data":
-        return _read_multipart(request)
-    if request.content_type == "application/json":
-        return _read_json(request)
-    raise ApiError(f"Unsupported content type {request.content_type or '(none)'!r}. {HOW_TO_SEND}", 415)
+@api.get(
+    "/submissions/{int:submission_id}/input.png",
+    response=errors_and({200: None}),
+    url_name="submission_model_input",
+    summary="What the model saw",
+    tags=["Submissions"],
+    openapi_extra=IMAGE_OPENAPI,
+)
+def submission_model_input(request: HttpRequest, submission_id: int):
+    """The 28x28 input the model saw, as PNG; for a number, its digits' side by side."""
+    submission = selectors.submission_get(user=request.auth, submission_id=submission_id, with_images=True)
+    return _private_image(bytes(submission.model_input), "image/png")
 
 
-def _read_multipart(request):
-    try:
-        upload = request.FILES.get("image")
-        source = request.POST.get("source") or Submission.Source.UPLOAD
-    except RequestDataTooBig as exc:
-        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
-    except (MultiPartParserError, SuspiciousOperation) as exc:
-        raise ApiError(f"The multipart body could not be read. {HOW_TO_SEND}", 400) from exc
-    if upload is None:
-        raise ApiError(f'Missing the "image" file field. {HOW_TO_SEND}', 400)
-    if upload.size > settings.DIGITS_MAX_UPLOAD_BYTES:
-        raise ApiError(TOO_LARGE_MESSAGE, 413)
-    return upload.read(), source, upload.content_type
+def _private_image(content: bytes, content_type: str) -> HttpResponse:
+    return HttpResponse(content, content_type=content_type, headers={"Cache-Control": PRIVATE_IMAGE_CACHE})
 
 
-def _read_json(request):
-    try:
-        body = request.body
-    except RequestDataTooBig as exc:
-        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(f"The body is not valid JSON. {HOW_TO_SEND}", 400) from exc
-    if not isinstance(payload, dict):
-        raise ApiError(f"The JSON body must be an object. {HOW_TO_SEND}", 400)
-    data_url = payload.get("image")
-    if data_url is None:
-        raise ApiError(f'Missing the "image" field. {HOW_TO_SEND}', 400)
-    if not isinstance(data_url, str):
-        raise ApiError('The "image" field must be a string holding a data URL.', 400)
-    image_bytes, claimed_type = _decode_data_url(data_url)
-    return image_bytes, payload.get("source", Submission.Source.CANVAS), claimed_type
+def _page_url(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-def _decode_data_url(data_url: str) -> tuple[bytes, str | None]:
-    match = DATA_URL.match(data_url.strip())
-    if match is None:
-        raise ApiError('The "image" field must be a data URL like data:image/png;base64,....', 400)
-    if not match["base64"]:
-        raise ApiError("The data URL must be base64-encoded (data:image/png;base64,...).", 400)
-    mime = (match["mime"] or "").lower() or None
-    if mime is not None and mime not in imaging.ACCEPTED_MIME_TYPES:
-        raise ApiError(f"{mime} is not a supported image type; {FORMATS_HINT}.", 415)
-    try:
-        image_bytes = base64.b64decode(re.sub(r"\s+", "", match["payload"]), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ApiError("The data URL's base64 is invalid.", 400) from exc
-    if not image_bytes:
-        raise ApiError("The image is empty.", 400)
-    return image_bytes, mime
+# Every other method on these paths: a JSON 405, after the login check.
+for _name, _path, _allowed in [
+    ("predict", "/predict", ("POST",)),
+    ("submissions", "/submissions", ("GET",)),
+    ("submission", "/submissions/{int:submission_id}", ("GET", "DELETE")),
+    ("correction", "/submissions/{int:submission_id}/correction", ("POST",)),
+    ("submission_image", "/submissions/{int:submission_id}/image", ("GET",)),
+    ("submission_model_input", "/submissions/{int:submission_id}/input.png", ("GET",)),
+]:
+    api.refuse_other_methods(_name, _path, _allowed)

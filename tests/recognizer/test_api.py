@@ -49,14 +49,15 @@ def test_multipart_one_is_recognized_and_stored(user_client, user, drawn_digit):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["digit"] == 1
-    assert set(body) >= {"id", "digit", "confidence", "probabilities", "model_version", "created", "model_input"}
+    assert set(body) >= {"id", "digit", "confidence", "probabilities", "model_version", "created_at", "model_input"}
     assert len(body["probabilities"]) == 10
     assert sum(body["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert body["confidence"] == pytest.approx(max(body["probabilities"]))
     assert body["model_input"].startswith("data:image/png;base64,")
     model_input = Image.open(io.BytesIO(base64.b64decode(body["model_input"].split(",", 1)[1])))
     assert model_input.size == (28, 28)
-    assert response["Location"] == body["url"] == f"/history/{body['id']}/"
+    assert response["Location"] == body["api_url"] == f"/api/v1/submissions/{body['id']}"
+    assert body["url"] == f"/history/{body['id']}/"
     assert body["thumbnail_url"] == f"/history/{body['id']}/thumbnail"
 
     submission = Submission.objects.get()

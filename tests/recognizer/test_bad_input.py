@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from recognizer import api
+from recognizer import api_input
 from recognizer.models import Submission
 from tests.drawings import decompression_bomb_png, draw_one, draw_zero, png_bytes
 
@@ -156,13 +156,13 @@ def test_the_bomb_is_refused_from_its_header_without_decoding(user_client, monke
 
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_read(user_client, monkeypatch, settings):
-    monkeypatch.setattr(api, "_read_image", lambda request: pytest.fail("the body was read"))
+    monkeypatch.setattr(api_input, "read_image", lambda request: pytest.fail("the body was read"))
     oversized = b"\0" * (settings.DIGITS_MAX_UPLOAD_BYTES * 4 // 3 + 128 * 1024)
     assert_refused(user_client.post(URL, {"image": upload(oversized)}), 413, "too large")
 
 
 def test_a_50_mb_json_body_is_refused_before_it_is_read(user_client, monkeypatch):
-    monkeypatch.setattr(api, "_read_image", lambda request: pytest.fail("the body was read"))
+    monkeypatch.setattr(api_input, "read_image", lambda request: pytest.fail("the body was read"))
     body = b'{"image": "data:image/png;base64,' + b"A" * (50 * 1024 * 1024) + b'"}'
     assert_refused(post_json(user_client, body), 413, "too large")
 

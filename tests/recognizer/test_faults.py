@@ -159,7 +159,7 @@ def test_a_worker_dying_after_the_commit_loses_the_answer_not_the_submission(use
     def die(submission):
         raise SystemError("worker killed while building the response")
 
-    monkeypatch.setattr(api, "submission_json", die)
+    monkeypatch.setattr(api, "prediction_json", die)
     client = Client(raise_request_exception=False)
     client.force_login(user)
 
