@@ -1,6 +1,10 @@
-"""Sign-up, and the page a locked-out login gets. Log in, log out and password change are
+"""Sign-up, the page a locked-out login gets, and the account's own services: what the
+account page shows, and deleting the account. Log in, log out and password change are
 Django's own views (see digitsite/urls.py); django-axes counts the failed logins."""
 
+from dataclasses import dataclass
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -8,6 +12,9 @@ from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from recognizer import stats
+from recognizer.models import ApiToken
 
 # The sign-up's own login names its backend: the user has just been created with the
 # password they chose, so there is nothing for django-axes to check.
@@ -40,3 +47,46 @@ def locked_out(request, original_response=None, credentials=None):
     )
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+# --- The account's own data -----------------------------------------------------------
+
+WRONG_PASSWORD_MESSAGE = "That is not your password. Nothing was deleted."
+
+
+class WrongPassword(ValueError):
+    """The password given to confirm a deletion is not the user's; ``str()`` is for them."""
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    tally: stats.Tally
+    api_tokens: int
+
+
+def account_overview(*, user) -> AccountOverview:
+    """The account page's counts: submissions (and how many judged) and API tokens."""
+    return AccountOverview(
+        tally=stats.tally(stats.submissions_in_scope(user=user)),
+        api_tokens=ApiToken.objects.filter(user=user).count(),
+    )
+
+
+def account_delete(*, user, password: str) -> None:
+    """Delete ``user`` and everything that is theirs, in one transaction, if ``password``
+    is theirs; otherwise raise ``WrongPassword`` and delete nothing.
+
+    The database cascades do the rest: submissions (their images are columns of the
+    row), their digits, and API tokens; model versions the user trained stay, with
+    ``created_by`` emptied. django-axes keeps its records by username, not by a foreign
+    key, so they are deleted here by name: its access log holds the addresses and
+    browsers the user logged in from, which are theirs too, and stale failure counts
+    would otherwise greet whoever signs up with the name next.
+    """
+    if not password or not user.check_password(password):
+        raise WrongPassword(WRONG_PASSWORD_MESSAGE)
+    username = user.get_username()
+    with transaction.atomic():
+        for record in (AccessAttempt, AccessFailureLog, AccessLog):
+            record.objects.filter(username=username).delete()
+        user.delete()

@@ -230,7 +230,9 @@ def confusion_matrix_chart(matrix: Sequence[Sequence[int]], *, title: str = "Con
             count = counts[row][column]
             if row == column:
                 share = count / row_total if row_total else 0.0
-                fill, dark = _mix(ACCENT, 0.15 + 0.85 * share), share > 0.5
+                # An empty cell stays white even on the diagonal: a user's corrections
+                # leave whole rows empty, unlike MNIST's test set.
+                fill, dark = (_mix(ACCENT, 0.15 + 0.85 * share), share > 0.5) if count else ("#ffffff", False)
             else:
                 share = count / worst_mistake if worst_mistake else 0.0
                 fill, dark = (_mix(DANGER, 0.08 + 0.8 * share), share > 0.55) if count else ("#ffffff", False)
