@@ -1,14 +1,16 @@
 """The admin: submissions read-only (they record what the model said) and deletable;
 model versions read-only (activation goes through lifecycle's safety rule, not a checkbox)."""
 
+import base64
+
 from django.contrib import admin
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from recognizer import imaging
-from recognizer.models import ModelVersion, Submission
+from recognizer.models import ModelVersion, Submission, SubmissionDigit
 from recognizer.selectors import BINARY_FIELDS
 
 
@@ -26,32 +28,70 @@ class CorrectionFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
+        # A digit's answer is true_digit, a number's true_number ("" until answered).
+        answered = Q(true_digit__isnull=False) | ~Q(true_number="")
+        confirmed = Q(true_digit=F("digit")) | (~Q(true_number="") & Q(true_number=F("number")))
         if self.value() == self.NONE:
-            return queryset.filter(true_digit__isnull=True)
+            return queryset.exclude(answered)
         if self.value() == self.CONFIRMED:
-            return queryset.filter(true_digit=F("digit"))
+            return queryset.filter(confirmed)
         if self.value() == self.CORRECTED:
-            return queryset.filter(true_digit__isnull=False).exclude(true_digit=F("digit"))
+            return queryset.filter(answered).exclude(confirmed)
         return queryset
+
+
+class SubmissionDigitInline(admin.TabularInline):
+    """A number's digits, left to right, each with the 28x28 input the model saw."""
+
+    model = SubmissionDigit
+    fields = ["position", "digit", "confidence_percent", "box_fractions", "model_input_preview"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Confidence")
+    def confidence_percent(self, digit):
+        return f"{digit.confidence:.1%}"
+
+    @admin.display(description="Box (left, top, width, height)")
+    def box_fractions(self, digit):
+        return ", ".join(f"{value:.3f}" for value in digit.box)
+
+    @admin.display(description="Model input (28x28)")
+    def model_input_preview(self, digit):
+        # A few hundred bytes each: inline, rather than one more image URL per digit.
+        data = base64.b64encode(bytes(digit.model_input)).decode("ascii")
+        return format_html(
+            '<img src="data:image/png;base64,{}" alt="" width="56" height="56" style="{}">',
+            data, "image-rendering:pixelated",
+        )
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = [
-        "thumbnail", "id", "user", "digit", "confidence_percent", "correction", "source", "model_version",
-        "created_at",
+        "thumbnail", "id", "user", "answer", "confidence_percent", "correction", "mode", "source",
+        "model_version", "created_at",
     ]
     list_display_links = ["thumbnail", "id"]
-    list_filter = ["digit", CorrectionFilter, "true_digit", "source", "model_version", "created_at"]
+    list_filter = ["mode", "digit", CorrectionFilter, "true_digit", "source", "model_version", "created_at"]
     search_fields = ["user__username"]
     list_select_related = ["user", "model_version"]
     date_hierarchy = "created_at"
     list_per_page = 50
     fields = [
-        "user", "source", "image_preview", "model_input_preview", "digit", "confidence", "probabilities",
-        "true_digit", "corrected_at", "model_version", "latency_ms", "image_content_type", "created_at",
+        "user", "mode", "source", "image_preview", "model_input_preview", "digit", "number", "confidence",
+        "probabilities", "true_digit", "true_number", "corrected_at", "model_version", "latency_ms",
+        "image_content_type", "created_at",
     ]
     readonly_fields = fields
+    inlines = [SubmissionDigitInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*BINARY_FIELDS)
@@ -98,11 +138,15 @@ class SubmissionAdmin(admin.ModelAdmin):
             self._image_url(submission, "thumbnail"),
         )
 
+    @admin.display(description="Answer")
+    def answer(self, submission):
+        return submission.answer
+
     @admin.display(description="Correction", ordering="true_digit")
     def correction(self, submission):
         if submission.is_correct is None:
             return "—"
-        return "confirmed" if submission.is_correct else f"wrong: was {submission.true_digit}"
+        return "confirmed" if submission.is_correct else f"wrong: was {submission.true_answer}"
 
     @admin.display(description="Confidence", ordering="confidence")
     def confidence_percent(self, submission):
@@ -115,8 +159,13 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Model input (28x28)")
     def model_input_preview(self, submission):
-        return format_html('<img src="{}" alt="" width="140" height="140" style="image-rendering:pixelated">',
-                           self._image_url(submission, "input"))
+        # A number's inputs are one strip, 28 high and 28 wide per digit.
+        side = 70 if submission.is_number else 140
+        width = side * max(1, len(submission.number)) if submission.is_number else side
+        return format_html(
+            '<img src="{}" alt="" width="{}" height="{}" style="image-rendering:pixelated;max-width:100%;height:auto">',
+            self._image_url(submission, "input"), width, side,
+        )
 
 
 @admin.register(ModelVersion)

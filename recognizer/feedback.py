@@ -10,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.models import Submission
+from django.db.models import F
+from django.db.models.functions import Length
+
+from recognizer.models import Submission, SubmissionDigit
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +22,9 @@ HOLDOUT_SHARE = 0.2
 
 @dataclass(frozen=True)
 class FeedbackSamples:
-    """Corrected drawings: (n, 28, 28) float32 inputs 0..1 and their true digits."""
+    """Corrected drawings: (n, 28, 28) float32 inputs 0..1 and their true digits.
+    ``holdout_ids``: the submission each held-out sample came from (a number gives one
+    sample per digit)."""
 
     train_inputs: np.ndarray
     train_labels: np.ndarray
@@ -40,16 +45,19 @@ def feedback_samples(*, holdout_share: float = HOLDOUT_SHARE) -> FeedbackSamples
     """Every submission a user labelled (corrections and confirmations), split into
     training data and a held-out slice to measure the retrained model on.
 
-    The split is a function of the submission id, so a drawing stays on its side as
-    corrections accumulate and "before vs after" compares like with like; only while
-    there are a handful is one moved so that each side has at least one.
+    A labelled number gives one sample per digit, but only when the true number has as
+    many digits as were read: then the n-th true digit belongs to the n-th box. (With a
+    digit missed or one too many, which box is which digit is a guess, and a wrong
+    label teaches the model more harm than the sample is worth.)
+
+    The split is a function of the submission id, so a drawing (all of a number's
+    digits) stays on its side as corrections accumulate and "before vs after" compares
+    like with like; only while there are a handful is one moved so that each side has
+    at least one.
     """
-    rows = list(
-        Submission.objects.filter(true_digit__isnull=False)
-        .order_by("id")
-        .values_list("id", "model_input", "true_digit")
-    )
-    ids = [pk for pk, _, _ in rows]
+    rows = _labelled_digit_rows() + _labelled_number_rows()
+    rows.sort(key=lambda row: row[0])  # by submission id; a number's digits stay in order
+    ids = sorted({pk for pk, _, _ in rows})
     held = set()
     # One correction alone is worth more as training data than as a measurement.
     if len(ids) >= 2:
@@ -58,17 +66,37 @@ def feedback_samples(*, holdout_share: float = HOLDOUT_SHARE) -> FeedbackSamples
             held = {max(ids, key=_holdout_score)}
         elif len(held) == len(ids):
             held.discard(min(held, key=_holdout_score))
-    inputs = {pk: _model_input_array(bytes(png)) for pk, png, _ in rows}
-    labels = {pk: true_digit for pk, _, true_digit in rows}
 
-    def stack(chosen: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        x = np.stack([inputs[pk] for pk in chosen]) if chosen else np.zeros((0, 28, 28), dtype=np.float32)
-        return x, np.asarray([labels[pk] for pk in chosen], dtype=np.int64)
+    def stack(chosen: list) -> tuple[np.ndarray, np.ndarray]:
+        if not chosen:
+            return np.zeros((0, 28, 28), dtype=np.float32), np.zeros((0,), dtype=np.int64)
+        x = np.stack([_model_input_array(bytes(png)) for _, png, _ in chosen])
+        return x, np.asarray([label for _, _, label in chosen], dtype=np.int64)
 
-    holdout_ids = [pk for pk in ids if pk in held]
-    train_x, train_y = stack([pk for pk in ids if pk not in held])
-    holdout_x, holdout_y = stack(holdout_ids)
-    return FeedbackSamples(train_x, train_y, holdout_x, holdout_y, holdout_ids)
+    held_rows = [row for row in rows if row[0] in held]
+    train_x, train_y = stack([row for row in rows if row[0] not in held])
+    holdout_x, holdout_y = stack(held_rows)
+    return FeedbackSamples(train_x, train_y, holdout_x, holdout_y, [pk for pk, _, _ in held_rows])
+
+
+def _labelled_digit_rows() -> list[tuple[int, bytes, int]]:
+    """(submission id, 28x28 PNG, true digit) of each labelled digit submission."""
+    labelled = Submission.objects.filter(true_digit__isnull=False)
+    return list(labelled.values_list("id", "model_input", "true_digit"))
+
+
+def _labelled_number_rows() -> list[tuple[int, bytes, int]]:
+    """(submission id, 28x28 PNG, true digit) of each digit of a labelled number whose
+    true number has as many digits as were read, left to right."""
+    digits = (
+        SubmissionDigit.objects.filter(submission__mode=Submission.Mode.NUMBER)
+        .exclude(submission__true_number="")
+        .alias(true_length=Length("submission__true_number"), read_length=Length("submission__number"))
+        .filter(true_length=F("read_length"))
+        .order_by("submission_id", "position")
+        .values_list("submission_id", "model_input", "position", "submission__true_number")
+    )
+    return [(pk, png, int(true_number[position])) for pk, png, position, true_number in digits]
 
 
 def _holdout_score(submission_id: int) -> float:

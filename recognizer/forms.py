@@ -27,8 +27,16 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     images = MultipleFileField(
         label="Images",
-        help_text="PNG, JPEG, GIF, BMP, WebP or TIFF; one digit per image.",
+        help_text="PNG, JPEG, GIF, BMP, WebP or TIFF; one digit, or one number, per image.",
         error_messages={"required": "Choose at least one image.", "empty": "The file is empty."},
+    )
+    mode = forms.ChoiceField(
+        label="Each image holds",
+        choices=[(Submission.Mode.DIGIT, "One digit"), (Submission.Mode.NUMBER, "A number")],
+        initial=Submission.Mode.DIGIT,
+        # Missing (an older page, a script) means a digit, as it always did.
+        required=False,
+        widget=forms.RadioSelect,
     )
 
     def clean_images(self):
@@ -36,6 +44,9 @@ class UploadForm(forms.Form):
         if len(images) > settings.DIGITS_MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(f"At most {settings.DIGITS_MAX_FILES_PER_UPLOAD} images at a time.")
         return images
+
+    def clean_mode(self):
+        return self.cleaned_data["mode"] or Submission.Mode.DIGIT
 
 
 class HistoryFilterForm(forms.Form):
@@ -48,8 +59,15 @@ class HistoryFilterForm(forms.Form):
         required=False,
     )
     source = forms.ChoiceField(choices=[("", "Any source")] + Submission.Source.choices, required=False)
+    mode = forms.ChoiceField(choices=[("", "Digits and numbers")] + Submission.Mode.choices, required=False)
 
     def filters(self) -> dict:
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
-        return {"digit": cleaned.get("digit"), "source": cleaned.get("source") or None}
+        mode = cleaned.get("mode") or None
+        return {
+            # A number has no one predicted digit: with numbers chosen, the digit is moot.
+            "digit": None if mode == Submission.Mode.NUMBER else cleaned.get("digit"),
+            "source": cleaned.get("source") or None,
+            "mode": mode,
+        }

@@ -60,7 +60,15 @@ def stored_original(*, image_bytes: bytes, image: Image.Image, content_type: str
 
 def model_input_png(model_input: np.ndarray) -> bytes:
     """The 28x28 model input (floats 0..1, white ink on black) as a grayscale PNG."""
-    pixels = np.clip(np.asarray(model_input, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return model_inputs_png([model_input])
+
+
+def model_inputs_png(model_inputs) -> bytes:
+    """Several 28x28 model inputs side by side, left to right, as one grayscale PNG
+    (28 high, 28 wide per input): what the model saw for each digit of a number. No gap
+    between them, so the strip cuts back into its inputs at every 28th column."""
+    strip = np.hstack([np.asarray(model_input, dtype=np.float32).reshape(28, 28) for model_input in model_inputs])
+    pixels = np.clip(strip * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return _encode(Image.fromarray(pixels, mode="L"), "PNG", optimize=True)
 
 

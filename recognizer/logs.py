@@ -29,7 +29,7 @@ class Outcome:
     UNAVAILABLE = "unavailable"
 
 
-def prediction(*, outcome: str, user_id, started: float, source: str | None = None,
+def prediction(*, outcome: str, user_id, started: float, source: str | None = None, mode: str | None = None,
                submission_id: int | None = None, model_version: str | None = None) -> None:
     """Log one prediction request; ``started`` is its ``time.perf_counter()`` at the start."""
     fields = {
@@ -38,6 +38,7 @@ def prediction(*, outcome: str, user_id, started: float, source: str | None = No
         "submission_id": submission_id,
         "model_version": model_version,
         "source": source,
+        "mode": mode,
         "latency_ms": round((time.perf_counter() - started) * 1000.0, 1),
     }
     line = " ".join(f"{name}={'-' if value is None else value}" for name, value in fields.items())

@@ -3,9 +3,9 @@ model versions."""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from recognizer.models import ModelVersion, Submission
+from recognizer.models import ModelVersion, Submission, SubmissionDigit
 
 # The images are served by their own views; lists and pages never need the bytes.
 BINARY_FIELDS = ("image", "model_input")
@@ -13,8 +13,18 @@ BINARY_FIELDS = ("image", "model_input")
 VERSION_SCORES = "model_version__metrics"
 
 
-def submission_list(*, user, digit: int | None = None, source: str | None = None) -> QuerySet[Submission]:
-    """The user's submissions, newest first, optionally only one predicted digit or source."""
+def submission_list(
+    *,
+    user,
+    digit: int | None = None,
+    source: str | None = None,
+    mode: str | None = None,
+    corrected: bool | None = None,
+    with_digits: bool = False,
+) -> QuerySet[Submission]:
+    """The user's submissions, newest first, optionally only one predicted digit, source
+    or mode (digits or numbers), or only those the user did (or did not yet) confirm or
+    correct. ``with_digits`` fetches numbers' digits in one more query, not one per row."""
     submissions = (
         Submission.objects.filter(user=user).select_related("model_version").defer(*BINARY_FIELDS, VERSION_SCORES)
     )
@@ -22,6 +32,14 @@ def submission_list(*, user, digit: int | None = None, source: str | None = None
         submissions = submissions.filter(digit=digit)
     if source is not None:
         submissions = submissions.filter(source=source)
+    if mode is not None:
+        submissions = submissions.filter(mode=mode)
+    if corrected is not None:
+        submissions = submissions.filter(corrected_at__isnull=not corrected)
+    if with_digits:
+        submissions = submissions.prefetch_related(
+            Prefetch("digits", queryset=SubmissionDigit.objects.defer("model_input"))
+        )
     return submissions.order_by("-created_at", "-id")
 
 

@@ -220,8 +220,10 @@ def reset_on_setting_change(*, setting, **kwargs) -> None:
 # --- Recognizing files on disk (the `predict` command): nothing is stored. ---
 
 
-def predict_files(paths: Iterable[str | os.PathLike]) -> Iterator:
-    """``ml.files.FileResult`` for each image file under ``paths``, with the served model."""
-    from ml.files import predict_files as predict_with
+def predict_files(paths: Iterable[str | os.PathLike], *, number: bool = False) -> Iterator:
+    """``ml.files.FileResult`` for each image file under ``paths``, with the served model;
+    with ``number``, a ``NumberFileResult`` reading each image as a whole number."""
+    from ml import files
 
+    predict_with = files.predict_number_files if number else files.predict_files
     return predict_with(get_predictor(), paths)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from recognizer import corrections, imaging, selectors, serving, services
 from recognizer.forms import HistoryFilterForm, UploadForm
-from recognizer.models import Submission
+from recognizer.models import Submission, SubmissionDigit
 
 HISTORY_PAGE_SIZE = 24
 RECENT_COUNT = 6
@@ -27,7 +27,14 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "recognizer/landing.html")
     recent = selectors.submission_list(user=request.user)[:RECENT_COUNT]
-    return render(request, "recognizer/draw.html", {"upload_form": UploadForm(), "recent": recent})
+    # ?mode=number opens the page in Number mode (draw.js also remembers the last mode).
+    number = request.GET.get("mode") == Submission.Mode.NUMBER
+    mode = Submission.Mode.NUMBER if number else Submission.Mode.DIGIT
+    return render(
+        request,
+        "recognizer/draw.html",
+        {"upload_form": UploadForm(initial={"mode": mode}), "recent": recent, "mode": mode},
+    )
 
 
 @dataclass(frozen=True)
@@ -45,17 +52,22 @@ def upload(request):
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
-            results = [_recognize_upload(request.user, image) for image in form.cleaned_data["images"]]
-            form = UploadForm()
+            mode = form.cleaned_data["mode"]
+            results = [_recognize_upload(request.user, image, mode) for image in form.cleaned_data["images"]]
+            form = UploadForm(initial={"mode": mode})  # the next upload is likely the same kind
     else:
         form = UploadForm()
     return render(request, "recognizer/upload.html", {"upload_form": form, "results": results})
 
 
-def _recognize_upload(user, image) -> UploadResult:
+def _recognize_upload(user, image, mode: str) -> UploadResult:
     try:
         submission = services.submission_create(
-            user=user, image_bytes=image.read(), source=Submission.Source.UPLOAD, content_type=image.content_type
+            user=user,
+            image_bytes=image.read(),
+            source=Submission.Source.UPLOAD,
+            content_type=image.content_type,
+            mode=mode,
         )
     except services.SubmissionError as exc:
         return UploadResult(name=image.name, error=str(exc))
@@ -78,6 +90,7 @@ def history(request):
             "filters": filters,
             "digits": range(10),
             "sources": Submission.Source.choices,
+            "modes": [(Submission.Mode.DIGIT, "Digits"), (Submission.Mode.NUMBER, "Numbers")],
             "filtered": any(value is not None for value in filters.values()),
         },
     )
@@ -108,15 +121,17 @@ def delete(request, submission_id: int):
 @login_required
 @require_POST
 def correct(request, submission_id: int):
-    """The no-JavaScript correction form on the detail page (the API serves the rest)."""
+    """The no-JavaScript correction form on the detail page (the API serves the rest):
+    ``true_digit`` for a digit, ``true_number`` for a number."""
+    if "true_number" in request.POST:
+        answer = {"true_number": request.POST["true_number"]}
+    else:
+        try:
+            answer = {"true_digit": int(request.POST.get("true_digit", ""))}
+        except ValueError:
+            answer = {}  # the service turns it away with the same message as 12
     try:
-        true_digit = int(request.POST.get("true_digit", ""))
-    except ValueError:
-        true_digit = None  # the service turns it away with the same message as 12
-    try:
-        submission = corrections.submission_correct(
-            user=request.user, submission_id=submission_id, true_digit=true_digit
-        )
+        submission = corrections.submission_correct(user=request.user, submission_id=submission_id, **answer)
     except corrections.InvalidCorrection as exc:
         messages.error(request, str(exc))
     except Submission.DoesNotExist as exc:
@@ -127,9 +142,10 @@ def correct(request, submission_id: int):
 
 
 def _correction_message(submission: Submission) -> str:
+    a = "" if submission.is_number else "a "  # "it is a 7", "it is 2026"
     if submission.is_correct:
-        return f"Thanks! Confirmed: it is a {submission.digit}."
-    return f"Thanks! Noted: it was a {submission.true_digit}, not a {submission.digit}."
+        return f"Thanks! Confirmed: it is {a}{submission.answer}."
+    return f"Thanks! Noted: it was {a}{submission.true_answer}, not {a}{submission.answer}."
 
 
 @login_required
@@ -154,6 +170,18 @@ def thumbnail(request, submission_id: int):
 def model_input(request, submission_id: int):
     submission = _own_submission(request, submission_id, with_images=True)
     return _private_image(bytes(submission.model_input), "image/png")
+
+
+@login_required
+@require_GET
+def digit_input(request, submission_id: int, position: int):
+    """The 28x28 input the model saw for one digit of a number."""
+    submission = _own_submission(request, submission_id)
+    try:
+        digit = submission.digits.get(position=position)
+    except SubmissionDigit.DoesNotExist as exc:
+        raise Http404("No such digit.") from exc
+    return _private_image(bytes(digit.model_input), "image/png")
 
 
 def _own_submission(request, submission_id: int, *, with_images: bool = False) -> Submission:

@@ -32,6 +32,23 @@ def draw_zero(size=(280, 280), box=(80, 40, 200, 240), ink="black", background="
     return image
 
 
+def draw_number(number: str, *, side: int = 280) -> Image.Image:
+    """``number`` (1s and 0s) as the wide canvas draws it: each digit upright in its own
+    ``side`` square, side by side, with the canvas's brush (side / 14); at least three
+    squares wide, as the Number canvas is."""
+    scale = side / 280
+    shapes = {
+        "1": lambda: draw_one(size=(side, side), box=(140 * scale, 45 * scale, 140 * scale, 235 * scale),
+                              width=round(side / 14), slant=0),
+        "0": lambda: draw_zero(size=(side, side), box=(85 * scale, 45 * scale, 195 * scale, 235 * scale),
+                               width=round(side / 14)),
+    }
+    image, _ = canvas((side * max(3, len(number)), side))
+    for index, character in enumerate(number):
+        image.paste(shapes[character](), (index * side, 0))
+    return image
+
+
 def png_bytes(image: Image.Image, format: str = "PNG", **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format, **params)

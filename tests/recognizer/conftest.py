@@ -23,7 +23,8 @@ def make_submission():
 
     def make(*, user, digit=7, source=Submission.Source.CANVAS, confidence=0.9, **fields):
         probabilities = [(1.0 - confidence) / 9] * 10
-        probabilities[digit] = confidence
+        if digit is not None:  # (a number's rows pass digit=None and probabilities=None)
+            probabilities[digit] = confidence
         buffer = io.BytesIO()
         Image.new("RGB", (64, 64), "white").save(buffer, format="PNG")
         values = {

@@ -15,7 +15,7 @@ from tests.drawings import draw_one, png_bytes
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/predict"
-FIELDS = ("outcome", "user_id", "submission_id", "model_version", "source", "latency_ms")
+FIELDS = ("outcome", "user_id", "submission_id", "model_version", "source", "mode", "latency_ms")
 
 
 def image_upload(content: bytes, name: str = "digit.png"):
@@ -65,9 +65,17 @@ def test_one_line_per_prediction_with_its_outcome(user_client, user, caplog, out
     if outcome == "stored":
         assert line.submission_id == response.json()["id"]
         assert line.model_version == response.json()["model_version"]
-        assert line.source == "upload"
+        assert line.source == "upload" and line.mode == "digit"
     else:
         assert line.submission_id is None and "submission_id=-" in message
+
+
+def test_a_number_is_logged_with_its_mode(user_client, caplog):
+    with caplog.at_level(logging.INFO, logger="recognizer.predictions"):
+        response = user_client.post(URL + "?mode=number", {"image": image_upload(png_bytes(draw_one()))})
+    [line] = prediction_lines(caplog)
+    assert response.status_code == 201, response.content
+    assert line.outcome == "stored" and line.mode == "number"
 
 
 def test_a_request_refused_before_the_image_is_read_is_logged_as_invalid(user_client, caplog):

@@ -1,174 +1,102 @@
-/* The draw page: a canvas for mouse, finger and pen (Pointer Events), the recognize
- * call to the JSON API, and uploads by file picker or drag and drop. No build step. */
+/* The draw page: the Digit / Number switch, the recognize call to the JSON API, the
+ * result, and uploads by file picker or drag and drop. The canvas itself is canvas.js,
+ * the result markup results.js and the correction control correct.js. No build step. */
 (() => {
   "use strict";
 
+  const drawPage = document.getElementById("draw-page");
   const workspace = document.getElementById("workspace");
-  if (!workspace) return;
+  if (!drawPage || !workspace) return;
 
+  const { formatPercent, renderBars, renderBoxes, renderDigits } = window.DigitsResults;
   const API_URL = workspace.dataset.apiUrl;
   const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
-  const EXPORT_SIDE = 280; // the PNG sent to the server: small, and the same on every screen
-  const STROKE_RATIO = 1 / 14; // brush width as a share of the canvas side
   const MAX_FILES = 20;
   const BROWSER_IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"];
+  const MODES = ["digit", "number"];
+  const MODE_STORAGE_KEY = "digits.mode";
+  // What the canvas is called and what a blank one asks for, by mode.
+  const CANVAS_LABELS = {
+    digit: "Drawing area. Draw a digit with a mouse, finger or pen.",
+    number: "Wide drawing area. Draw a number, its digits side by side, with a mouse, finger or pen.",
+  };
+  const BLANK_MESSAGES = { digit: "Draw a digit first", number: "Draw a number first" };
 
-  const canvas = document.getElementById("digit-canvas");
-  const frame = document.getElementById("canvas-frame");
-  const context = canvas.getContext("2d");
-  const undoButton = document.getElementById("undo");
-  const clearButton = document.getElementById("clear");
-  const recognizeButton = document.getElementById("recognize");
-  const drawStatus = document.getElementById("draw-status");
-  const resultEmpty = document.getElementById("result-empty");
-  const resultError = document.getElementById("result-error");
-  const resultBody = document.getElementById("result-body");
+  const byId = (id) => document.getElementById(id);
+  const canvas = byId("digit-canvas");
+  const frame = byId("canvas-frame");
+  const undoButton = byId("undo");
+  const clearButton = byId("clear");
+  const recognizeButton = byId("recognize");
+  const drawStatus = byId("draw-status");
+  const resultEmpty = byId("result-empty");
+  const resultError = byId("result-error");
+  const resultBodies = { digit: byId("result-body"), number: byId("number-result-body") };
+  const modeInputs = Array.from(document.querySelectorAll('input[name="draw-mode"]'));
 
-  // Strokes are lists of points in 0..1 canvas units, so they can be redrawn at any
-  // size: after a resize, for undo, and into the fixed-size export canvas.
-  let strokes = [];
-  let activeStroke = null;
-  let activePointerId = null;
-  let redrawPending = false;
+  let mode = drawPage.dataset.mode === "number" ? "number" : "digit";
   let recognizing = false;
+  const shown = { digit: false, number: false }; // whether each mode's result body has a result
+  let numberImageUrl = null; // the object URL of the drawing the number result shows
 
-  // --- Drawing -------------------------------------------------------------------
-
-  function fitCanvasToScreen() {
-    // Backing store in device pixels: sharp lines on high-DPI screens.
-    const side = Math.max(1, Math.round(canvas.clientWidth * (window.devicePixelRatio || 1)));
-    if (canvas.width !== side || canvas.height !== side) {
-      canvas.width = side;
-      canvas.height = side;
-    }
-    paint(context, side);
-  }
-
-  function paint(target, side) {
-    target.setTransform(1, 0, 0, 1, 0, 0);
-    target.fillStyle = "#fff"; // an opaque white page: the PNG is black ink on white
-    target.fillRect(0, 0, side, side);
-    target.strokeStyle = "#000";
-    target.fillStyle = "#000";
-    target.lineWidth = side * STROKE_RATIO;
-    target.lineCap = "round";
-    target.lineJoin = "round";
-    for (const stroke of strokes) drawStroke(target, stroke, side);
-  }
-
-  function drawStroke(target, points, side) {
-    const [x0, y0] = points[0];
-    if (points.length === 1) {
-      target.beginPath();
-      target.arc(x0 * side, y0 * side, target.lineWidth / 2, 0, Math.PI * 2);
-      target.fill();
-      return;
-    }
-    target.beginPath();
-    target.moveTo(x0 * side, y0 * side);
-    // Quadratic curves through the midpoints smooth the corners between samples.
-    for (let i = 1; i < points.length - 1; i += 1) {
-      const [x, y] = points[i];
-      const [nextX, nextY] = points[i + 1];
-      target.quadraticCurveTo(x * side, y * side, ((x + nextX) / 2) * side, ((y + nextY) / 2) * side);
-    }
-    const [lastX, lastY] = points[points.length - 1];
-    target.lineTo(lastX * side, lastY * side);
-    target.stroke();
-  }
-
-  function scheduleRedraw() {
-    if (redrawPending) return;
-    redrawPending = true;
-    requestAnimationFrame(() => {
-      redrawPending = false;
-      paint(context, canvas.width);
-    });
-  }
-
-  function canvasPoint(event) {
-    const rect = canvas.getBoundingClientRect();
-    const x = (event.clientX - rect.left - canvas.clientLeft) / canvas.clientWidth;
-    const y = (event.clientY - rect.top - canvas.clientTop) / canvas.clientHeight;
-    return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
-  }
-
-  function drawingChanged() {
-    const hasInk = strokes.length > 0;
-    frame.classList.toggle("has-ink", hasInk);
-    undoButton.disabled = !hasInk;
-    if (hasInk) setStatus("");
-    scheduleRedraw();
-  }
-
-  canvas.addEventListener("pointerdown", (event) => {
-    if (activeStroke !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
-    event.preventDefault();
-    canvas.focus({ preventScroll: true }); // so Enter and Escape apply to this drawing
-    canvas.setPointerCapture(event.pointerId);
-    activePointerId = event.pointerId;
-    activeStroke = [canvasPoint(event)];
-    strokes.push(activeStroke);
-    drawingChanged();
+  const pad = window.DigitsCanvas.create(canvas, {
+    onChange(hasInk) {
+      frame.classList.toggle("has-ink", hasInk);
+      undoButton.disabled = !hasInk;
+      if (hasInk) setStatus("");
+    },
   });
-
-  canvas.addEventListener("pointermove", (event) => {
-    if (event.pointerId !== activePointerId) return;
-    event.preventDefault();
-    // Coalesced events carry every sample since the last frame: smoother fast strokes.
-    const samples = (event.getCoalescedEvents && event.getCoalescedEvents()) || [];
-    for (const sample of samples.length ? samples : [event]) {
-      const point = canvasPoint(sample);
-      const last = activeStroke[activeStroke.length - 1];
-      if (Math.hypot(point[0] - last[0], point[1] - last[1]) > 0.002) activeStroke.push(point);
-    }
-    scheduleRedraw();
-  });
-
-  function endStroke(event) {
-    if (event.pointerId !== activePointerId) return;
-    activeStroke = null;
-    activePointerId = null;
-    scheduleRedraw();
-  }
-  canvas.addEventListener("pointerup", endStroke);
-  canvas.addEventListener("pointercancel", endStroke);
-  canvas.addEventListener("contextmenu", (event) => event.preventDefault());
-
-  function undo() {
-    if (activeStroke !== null) return;
-    strokes.pop();
-    drawingChanged();
-  }
-
-  function clearDrawing() {
-    strokes = [];
-    activeStroke = null;
-    activePointerId = null;
-    setStatus("");
-    drawingChanged();
-  }
 
   function setStatus(message) {
     drawStatus.textContent = message;
   }
 
-  // --- Recognizing -----------------------------------------------------------------
+  // --- Digit or Number -------------------------------------------------------------------
 
-  function exportPng() {
-    const exportCanvas = document.createElement("canvas");
-    exportCanvas.width = EXPORT_SIDE;
-    exportCanvas.height = EXPORT_SIDE;
-    paint(exportCanvas.getContext("2d"), EXPORT_SIDE);
-    return new Promise((resolve, reject) => {
-      exportCanvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("toBlob failed"))), "image/png");
-    });
+  function storedMode() {
+    try {
+      return window.localStorage.getItem(MODE_STORAGE_KEY);
+    } catch (error) {
+      return null; // storage can be switched off; the switch still works for this visit
+    }
   }
+
+  function setMode(next, { remember = true } = {}) {
+    mode = MODES.includes(next) ? next : "digit";
+    drawPage.dataset.mode = mode; // CSS: the canvas shape and which texts show
+    modeInputs.forEach((input) => {
+      input.checked = input.value === mode;
+    });
+    canvas.setAttribute("aria-label", CANVAS_LABELS[mode]);
+    pad.use(mode); // each mode keeps its own drawing
+    setStatus("");
+    resultError.hidden = true;
+    Object.entries(resultBodies).forEach(([name, body]) => {
+      body.hidden = name !== mode || !shown[name];
+    });
+    resultEmpty.hidden = shown[mode];
+    if (!remember) return;
+    try {
+      window.localStorage.setItem(MODE_STORAGE_KEY, mode);
+    } catch (error) {
+      // as above
+    }
+    // The address says the mode, so a reload or a shared link opens the same one.
+    const url = new URL(window.location.href);
+    if (mode === "number") url.searchParams.set("mode", "number");
+    else url.searchParams.delete("mode");
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  modeInputs.forEach((input) => input.addEventListener("change", () => input.checked && setMode(input.value)));
+
+  // --- Recognizing -----------------------------------------------------------------------
 
   async function postImage(blob, filename, source) {
     const body = new FormData();
     body.append("image", blob, filename);
     body.append("source", source);
+    body.append("mode", mode);
     let response;
     try {
       response = await fetch(API_URL, {
@@ -187,8 +115,8 @@
   }
 
   async function recognize() {
-    if (strokes.length === 0) {
-      setStatus("Draw a digit first");
+    if (pad.isEmpty) {
+      setStatus(BLANK_MESSAGES[mode]);
       canvas.focus();
       return;
     }
@@ -197,7 +125,10 @@
     recognizeButton.disabled = true;
     recognizeButton.textContent = "Recognizing…";
     try {
-      showResult(await postImage(await exportPng(), "drawing.png", "canvas"));
+      const drawing = await pad.exportPng();
+      const result = await postImage(drawing, "drawing.png", "canvas");
+      if (result.mode === "number") showNumberResult(result, drawing);
+      else showDigitResult(result);
     } catch (error) {
       showError(error.message);
     } finally {
@@ -207,44 +138,36 @@
     }
   }
 
-  function formatPercent(probability) {
-    return `${(probability * 100).toFixed(1)}%`; // as the server's |percent filter
-  }
-
-  function renderBars(list, probabilities, digit) {
-    list.replaceChildren(
-      ...probabilities.map((probability, index) => {
-        const row = document.createElement("li");
-        row.className = index === digit ? "bar-row is-top" : "bar-row";
-        const label = document.createElement("span");
-        label.className = "bar-digit";
-        label.textContent = String(index);
-        const track = document.createElement("span");
-        track.className = "bar-track";
-        track.setAttribute("aria-hidden", "true");
-        const fill = document.createElement("span");
-        fill.className = "bar-fill";
-        fill.style.width = `${Math.min(100, Math.max(0, probability * 100)).toFixed(2)}%`;
-        track.append(fill);
-        const value = document.createElement("span");
-        value.className = "bar-value";
-        value.textContent = formatPercent(probability);
-        row.append(label, track, value);
-        return row;
-      }),
-    );
-  }
-
-  function showResult(result) {
+  function showBody(name) {
+    shown[name] = true;
     resultEmpty.hidden = true;
     resultError.hidden = true;
-    resultBody.hidden = false;
-    document.getElementById("prediction").textContent = String(result.digit);
-    document.getElementById("confidence").textContent = formatPercent(result.confidence);
-    document.getElementById("model-input").src = result.model_input;
-    document.getElementById("result-link").href = result.url;
-    renderBars(document.getElementById("bars"), result.probabilities, result.digit);
-    window.DigitsCorrection?.mount(document.getElementById("result-correction"), result);
+    resultBodies[name].hidden = false;
+  }
+
+  function showDigitResult(result) {
+    showBody("digit");
+    byId("prediction").textContent = String(result.digit);
+    byId("confidence").textContent = formatPercent(result.confidence);
+    byId("model-input").src = result.model_input;
+    byId("result-link").href = result.url;
+    renderBars(byId("bars"), result.probabilities, result.digit);
+    window.DigitsCorrection?.mount(byId("result-correction"), result);
+  }
+
+  function showNumberResult(result, drawing) {
+    showBody("number");
+    // The boxes are drawn over exactly the image that was sent.
+    if (numberImageUrl) URL.revokeObjectURL(numberImageUrl);
+    numberImageUrl = URL.createObjectURL(drawing);
+    byId("number-image").src = numberImageUrl;
+    byId("number-prediction").textContent = result.number;
+    byId("number-confidence").textContent = formatPercent(result.confidence);
+    byId("number-model-input").src = result.model_input;
+    byId("number-result-link").href = result.url;
+    renderBoxes(byId("number-boxes"), result.digits);
+    renderDigits(byId("number-digits"), result.digits);
+    window.DigitsCorrection?.mount(byId("number-correction"), result);
   }
 
   function showError(message) {
@@ -258,8 +181,12 @@
   const refocusCanvas = (event) => {
     if (event.detail > 0) canvas.focus({ preventScroll: true });
   };
+  function clearDrawing() {
+    pad.clear();
+    setStatus("");
+  }
   undoButton.addEventListener("click", (event) => {
-    undo();
+    pad.undo();
     refocusCanvas(event);
   });
   clearButton.addEventListener("click", (event) => {
@@ -282,18 +209,18 @@
       clearDrawing();
     } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
       event.preventDefault();
-      undo();
+      pad.undo();
     }
   });
 
-  // --- Uploads: the file picker and drag and drop ---------------------------------------
+  // --- Uploads: the file picker and drag and drop (in the page's mode) -------------------
 
-  const uploadForm = document.getElementById("upload-form");
+  const uploadForm = byId("upload-form");
   const fileInput = uploadForm.querySelector('input[type="file"]');
-  const uploadResults = document.getElementById("upload-results");
-  const cardTemplate = document.getElementById("result-item-template");
-  const dropOverlay = document.getElementById("drop-overlay");
-  uploadForm.classList.add("is-enhanced"); // CSS: the label becomes the button
+  const uploadResults = byId("upload-results");
+  const cardTemplate = byId("result-item-template");
+  const dropOverlay = byId("drop-overlay");
+  uploadForm.classList.add("is-enhanced"); // CSS: the label becomes the button, the page's switch the mode
 
   function uploadCard(file) {
     const card = cardTemplate.content.firstElementChild.cloneNode(true);
@@ -315,6 +242,28 @@
     return { card, slot };
   }
 
+  function fillCard(slot, result) {
+    slot("pending").hidden = true;
+    slot("result").hidden = false;
+    slot("confidence").textContent = formatPercent(result.confidence);
+    slot("model-input").src = result.model_input;
+    slot("link").href = result.url;
+    if (slot("thumbnail").hidden) slot("thumbnail").src = result.thumbnail_url;
+    if (result.mode === "number") {
+      slot("digit").textContent = result.number;
+      slot("digit").classList.add("number-medium");
+      slot("model-input").hidden = true; // the digits below say it better in a narrow card
+      renderBoxes(slot("boxes"), result.digits);
+      renderDigits(slot("digits"), result.digits);
+      slot("bars").hidden = true;
+    } else {
+      slot("digit").textContent = String(result.digit);
+      renderBars(slot("bars"), result.probabilities, result.digit);
+      slot("digits").hidden = true;
+    }
+    window.DigitsCorrection?.mount(slot("correction"), result, { compact: true });
+  }
+
   async function uploadFiles(fileList) {
     const files = Array.from(fileList);
     if (files.length === 0) return;
@@ -326,16 +275,7 @@
     for (let i = 0; i < accepted.length; i += 1) {
       const { card, slot } = cards[i];
       try {
-        const result = await postImage(accepted[i], accepted[i].name || "upload", "upload");
-        slot("pending").hidden = true;
-        slot("result").hidden = false;
-        slot("digit").textContent = String(result.digit);
-        slot("confidence").textContent = formatPercent(result.confidence);
-        slot("model-input").src = result.model_input;
-        slot("link").href = result.url;
-        if (slot("thumbnail").hidden) slot("thumbnail").src = result.thumbnail_url;
-        renderBars(slot("bars"), result.probabilities, result.digit);
-        window.DigitsCorrection?.mount(slot("correction"), result, { compact: true });
+        fillCard(slot, await postImage(accepted[i], accepted[i].name || "upload", "upload"));
       } catch (error) {
         showCardError(card, slot, error.message);
       }
@@ -393,10 +333,8 @@
     uploadResults.scrollIntoView({ behavior: "smooth", block: "nearest" });
   });
 
-  // --- Start ----------------------------------------------------------------------------
+  // --- Start: the address's mode, else the one last used, else Digit -------------------------
 
-  new ResizeObserver(fitCanvasToScreen).observe(canvas);
-  window.addEventListener("resize", fitCanvasToScreen); // zoom changes the device pixel ratio
-  fitCanvasToScreen();
-  drawingChanged();
+  const asked = new URLSearchParams(window.location.search).get("mode");
+  setMode(MODES.includes(asked) ? asked : storedMode() || mode, { remember: MODES.includes(asked) });
 })();
