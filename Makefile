@@ -3,7 +3,7 @@
 #
 #   make run      development server on http://127.0.0.1:8000 (SQLite, bundled model)
 #   make test     the whole test suite, the real-browser tests included
-#   make bench    accuracy and latency benchmarks
+#   make bench    accuracy, latency and whole-number benchmarks
 #   make serve    production server (gunicorn, settings from the environment)
 
 SHELL := /bin/bash
@@ -64,7 +64,7 @@ test: $(DEV_STAMP)  ## the whole suite (pytest), Chromium installed first for th
 	  $(if $(IN_CI),{ echo "Chromium is required in CI." >&2; exit 1; },echo "warning: no Chromium; the e2e tests will be skipped." >&2)
 	$(PYTHON) -m pytest
 
-bench: $(RUN_STAMP)  ## accuracy on the MNIST test set, then prediction latency
+bench: $(RUN_STAMP)  ## accuracy (MNIST, drawn digits), latency, whole numbers
 	$(PYTHON) -m bench.accuracy
 	$(PYTHON) -m bench.latency
 	$(PYTHON) -m bench.numbers

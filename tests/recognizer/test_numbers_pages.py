@@ -3,17 +3,17 @@ JavaScript, history and detail pages with the boxes, each digit's input for its 
 only, the admin's inline digits, and `manage.py predict --number`.
 """
 
-import io
 import json
 import re
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from tests.drawings import canvas, draw_number, png_bytes
 from tests.recognizer.number_submissions import number_submission
+from tests.recognizer.test_predict_command import run_predict
 
 from recognizer import services
 from recognizer.models import Submission
@@ -186,15 +186,6 @@ def test_the_admin_shows_a_numbers_digits_inline(admin_client, user, make_submis
 
 
 # --- manage.py predict --number ---------------------------------------------------------------------
-
-
-def run_predict(*args) -> tuple[str, CommandError | None]:
-    out = io.StringIO()
-    try:
-        call_command("predict", *args, stdout=out)
-    except CommandError as exc:
-        return out.getvalue(), exc
-    return out.getvalue(), None
 
 
 def test_predict_number_prints_the_number_and_its_digits(tmp_path):
