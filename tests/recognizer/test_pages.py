@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_anonymous_home_is_the_landing_page(client):
     page = client.get("/").content.decode()
     assert "Draw a digit. See what the network reads." in page
+    assert "or a whole number such as 2026" in page and "API token" in page
     assert 'href="/accounts/signup/"' in page
     assert 'href="/accounts/login/"' in page
     assert "<svg" in page  # the example illustration
