@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from ml.predictor import Predictor
@@ -144,3 +146,36 @@ def test_too_many_pieces_is_a_clear_error(predictor):
     with pytest.raises(TooManyDigitsError, match=f"at most {MAX_DIGITS} digits") as raised:
         predictor.predict_number(png_bytes(image))
     assert isinstance(raised.value, PreprocessError)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    strokes=st.lists(
+        st.tuples(st.integers(0, 839), st.integers(0, 279), st.integers(0, 839), st.integers(0, 279), st.integers(1, 40)),
+        max_size=40,
+    ),
+    specks=st.integers(0, 60),
+    seed=st.integers(0, 2**16),
+)
+def test_any_scribble_is_a_number_or_a_preprocess_error(predictor, strokes, specks, seed):
+    """Random lines and specks on a wide canvas: a well-formed number, or a refusal with a
+    message; never another exception (the web app would answer it with a 500)."""
+    image = Image.new("L", (840, 280), 255)
+    pen = ImageDraw.Draw(image)
+    for x0, y0, x1, y1, width in strokes:
+        pen.line([(x0, y0), (x1, y1)], fill=0, width=width)
+    rng = np.random.default_rng(seed)
+    for x, y in rng.integers((0, 0), (840, 280), size=(specks, 2)):
+        pen.point((int(x), int(y)), fill=0)
+    try:
+        found = predictor.predict_number(png_bytes(image))
+    except PreprocessError as exc:
+        assert str(exc)
+        return
+    assert found.number == "".join(str(digit.digit) for digit in found.digits) and found.number
+    assert 0.0 <= found.confidence <= 1.0
+    centres = [digit.box[0] + digit.box[2] / 2 for digit in found.digits]  # left to right by centre
+    assert centres == sorted(centres)
+    for digit in found.digits:
+        assert all(0.0 <= value <= 1.0 for value in digit.box)
+        assert digit.model_input.shape == (28, 28)

@@ -307,15 +307,19 @@ def unlimited(settings):
 
 
 @PROPERTY
-@given(content=st.one_of(st.binary(max_size=4096), random_image_files()), as_json=st.booleans())
-def test_random_bytes_and_images_never_give_a_server_error(user, unlimited, content, as_json):
+@given(
+    content=st.one_of(st.binary(max_size=4096), random_image_files()),
+    as_json=st.booleans(),
+    mode=st.sampled_from(["digit", "number"]),
+)
+def test_random_bytes_and_images_never_give_a_server_error(user, unlimited, content, as_json, mode):
     client = Client()
     client.force_login(user)
     before = Submission.objects.count()
     if as_json:
-        response = post_json(client, {"image": data_url(content)})
+        response = post_json(client, {"image": data_url(content), "mode": mode})
     else:
-        response = client.post(URL, {"image": upload(content)})
+        response = client.post(URL, {"image": upload(content), "mode": mode})
     assert_answered_without_a_server_error(response, before)
 
 
