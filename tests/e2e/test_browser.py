@@ -49,13 +49,18 @@ def draw(page: Page, points: list[tuple[float, float]], *, steps: int = 40) -> N
     page.mouse.up()
 
 
-def expect_prediction(page: Page, digit: str) -> None:
-    """Wait for the recognize call started just now to finish, then check its answer."""
+def expect_recognized(page: Page) -> None:
+    """Wait for the recognize call started just now to finish without an error."""
     expect(page.get_by_test_id("recognize")).to_have_text("Recognize")  # not "Recognizing…"
     expect(page.get_by_test_id("recognize")).to_be_enabled()
     error = page.locator("#result-error")
     if error.is_visible():
         pytest.fail(f"recognition failed on the page: {error.inner_text()}", pytrace=False)
+
+
+def expect_prediction(page: Page, digit: str) -> None:
+    """Wait for the recognize call started just now to finish, then check its answer."""
+    expect_recognized(page)
     expect(page.get_by_test_id("prediction")).to_have_text(digit)
     expect(page.get_by_test_id("confidence")).to_have_text(re.compile(r"^\d{1,3}\.\d%$"))
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 from tests.drawings import draw_number, png_bytes
-from tests.e2e.test_browser import ONE, draw, zero
+from tests.e2e.test_browser import ONE, draw, expect_recognized, zero
 
 from recognizer.models import Submission
 
@@ -27,10 +27,7 @@ def mouse_number(page: Page, number: str) -> None:
 
 
 def expect_number(page: Page, number: str) -> None:
-    expect(page.get_by_test_id("recognize")).to_have_text("Recognize")  # not "Recognizing…"
-    error = page.locator("#result-error")
-    if error.is_visible():
-        pytest.fail(f"recognition failed on the page: {error.inner_text()}", pytrace=False)
+    expect_recognized(page)
     expect(page.get_by_test_id("number-prediction")).to_have_text(number)
     expect(page.get_by_test_id("number-confidence")).to_have_text(re.compile(r"^\d{1,3}\.\d%$"))
 
