@@ -7,7 +7,8 @@ digits it never saw in training; doing what MNIST did is most of the accuracy on
 
 The steps: ``decode_image`` (validate, first frame, EXIF rotation) -> ``ink_map`` (any
 mode and polarity to "1.0 is ink", uneven light removed) -> ``digit_ink`` (drop isolated
-specks, crop to the digit) -> ``to_model_input`` (scale to 20 px, centre by mass).
+specks, crop to the digit) -> ``to_model_input`` (scale to 20 px, centre by mass, shear
+upright).
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from ml.framing import (
+    INK_THRESHOLD,
+    MNIST_BOX,
+    MNIST_CENTRE,
+    MNIST_SIDE,
+    THIN_STROKE,
+    deskew,
+    stroke_width,
+    thin_strokes,
+)
+
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF"})
 # 50 megapixels covers phone cameras; anything bigger is refused from its header, before
 # any pixel is decoded (a 20000x20000 PNG of a few KB would otherwise take 1.2 GB).
@@ -29,19 +41,7 @@ MAX_PIXELS = 50_000_000
 # Everything after decoding runs at this size at most: plenty for a digit, and it bounds
 # the work a huge photo can cause.
 WORKING_SIDE = 512
-MNIST_BOX = 20
-MNIST_SIDE = 28
-MNIST_CENTRE = 14.0  # the mean centre of mass of MNIST's training digits, in pixel indices
-
-# MNIST's strokes are about 2.5 px wide in the 28x28 field. A stroke that scaling would
-# make thinner than THIN_STROKE is thickened, so a fine pen on a big image still reads;
-# one it would make thicker than THICK_STROKE is thinned first, so a small digit drawn
-# with the canvas's fixed 20 px brush does not become a blob (on the pendigits drawings
-# as written: 96.22 % -> 96.49 %, and flagged 1s read as 7 less often).
-THIN_STROKE = 1.5
-THICK_STROKE = 4.0
 MIN_CONTRAST = 0.08  # ink must differ from the paper by 8 % of the full range
-INK_THRESHOLD = 0.35  # of the strongest ink: what counts as a stroke for the bounding box
 NOISE_FLOOR = 0.15  # ink weaker than this (relative) is paper texture or JPEG noise
 MIN_DIGIT_PIXELS = 12  # at working resolution: smaller "digits" are specks
 MIN_DIGIT_SIDE = 6
@@ -338,35 +338,9 @@ def _box(slices) -> tuple[int, int, int, int]:
     return slices[0].start, slices[0].stop, slices[1].start, slices[1].stop
 
 
-def stroke_width(crop: np.ndarray) -> float:
-    """The typical stroke width in pixels: twice the ink's area over its boundary length."""
-    mask = crop >= INK_THRESHOLD
-    area = int(mask.sum())
-    if area == 0:
-        return 0.0
-    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    boundary = max(1, area - int(inner.sum()))
-    return 2.0 * area / boundary
-
-
-def thin_strokes(crop: np.ndarray) -> np.ndarray:
-    """The crop with strokes eroded to THICK_STROKE at the 20 px scale, when they are
-    thicker than that, and cropped again to what is left."""
-    scale = MNIST_BOX / max(crop.shape)
-    excess = stroke_width(crop) * scale - THICK_STROKE
-    erode = round(excess / scale / 2) if excess > 0 else 0
-    if erode < 1:
-        return crop
-    eroded = ndimage.grey_erosion(crop, size=(2 * erode + 1, 2 * erode + 1))
-    mask = eroded >= INK_THRESHOLD
-    if not mask.any():  # a dot or a blob: nothing would be left of it
-        return crop
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return eroded[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
 def to_model_input(crop: np.ndarray) -> np.ndarray:
-    """Scale a cropped digit so its longer side is 20 px and centre it by mass in 28x28."""
+    """Scale a cropped digit so its longer side is 20 px, centre it by mass in 28x28, and
+    shear it upright (``ml.framing.deskew``)."""
     crop = thin_strokes(crop)
     height, width = crop.shape
     scale = MNIST_BOX / max(height, width)
@@ -402,7 +376,7 @@ def to_model_input(crop: np.ndarray) -> np.ndarray:
     # Never push ink out of the field: a lopsided digit stays whole, slightly off-centre.
     shift_y = int(np.clip(shift_y, -top, MNIST_SIDE - top - size[1]))
     shift_x = int(np.clip(shift_x, -left, MNIST_SIDE - left - size[0]))
-    return np.roll(field, (shift_y, shift_x), axis=(0, 1))
+    return deskew(np.roll(field, (shift_y, shift_x), axis=(0, 1)))
 
 
 def preprocess(source: ImageSource) -> np.ndarray:

@@ -137,16 +137,18 @@ def train(
 def save_trained(result: TrainResult, out_dir: str | os.PathLike, version: str, **metadata):
     """Save a training result as a model folder, scored on MNIST test by its LiteRT export.
 
-    The scores are of the exported model, the one that serves, and are written before
-    the folder is put in place (``save_artifact`` is atomic).
+    The scores are of the exported model served as a drawing is (``Predictor``), and are
+    written before the folder is put in place (``save_artifact`` is atomic).
     """
     from ml.artifacts import save_artifact
     from ml.evaluate import evaluate_predictor
+    from ml.framing import deskew
     from ml.predictor import Predictor
 
     def score(artifact) -> dict:
         x_test, y_test = result.test_set
-        scores = evaluate_predictor(Predictor(artifact), x_test, y_test)
+        # As served: upright (``deskew``, as every drawing is) and with the second look.
+        scores = evaluate_predictor(Predictor(artifact), deskew(x_test), y_test)
         return {
             "mnist_test_accuracy": scores.accuracy,
             "per_class_accuracy": scores.per_class,

@@ -1,0 +1,136 @@
+"""How a digit sits in the 28x28 model input: MNIST's box and centre, and an upright slant.
+
+Shared by serving (``ml.preprocess`` frames a user's drawing) and training
+(``ml.augment`` frames every distorted MNIST digit), so that both hand the model inputs
+made the same way. Nothing here imports a model.
+
+Slant. People slant their writing by different amounts (MNIST's writers lean to the
+right about twice as much as the pendigits writers), and a flagged 1 leaning right looks
+like a 7. ``deskew`` shears every drawing upright by its own second moments, as LeCun's
+MNIST page does for its best classic classifiers, so the model reads each one at the
+centre of the slants it learned. Measured on the pendigits drawings with the bundled
+model: *filled* 97.30 % -> 97.84 % (1s 87 % -> 93 %), *as written* 96.49 % -> 96.64 %,
+MNIST test 99.54 % -> 99.56 %. Training images keep their own slant: a model trained on
+upright MNIST read drawings worse (as written 96.34 %, filled 97.50 %, MNIST 99.52 %),
+so seeing every slant in training and an upright one in serving is the best of both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+MNIST_BOX = 20
+MNIST_SIDE = 28
+MNIST_CENTRE = 14.0  # the mean centre of mass of MNIST's training digits, in pixel indices
+INK_THRESHOLD = 0.35  # of the strongest ink: what counts as a stroke
+# MNIST's strokes are about 2.5 px wide in the 28x28 field. A stroke that scaling would
+# make thinner than THIN_STROKE is thickened, so a fine pen on a big image still reads;
+# one it would make thicker than THICK_STROKE is thinned first, so a small digit drawn
+# with the canvas's fixed 20 px brush does not become a blob (on the pendigits drawings
+# as written: 96.22 % -> 96.49 %, and flagged 1s read as 7 less often).
+THIN_STROKE = 1.5
+THICK_STROKE = 4.0
+# The largest shear (columns per row) deskew applies. MNIST's slants reach 0.49 at the
+# 90th percentile and 0.79 at the 99th; at 1.0 the top and bottom of a 20 px tall digit
+# move 10 px, which still keeps a narrow digit inside the 28x28 field.
+MAX_SHEAR = 1.0
+CHUNK = 8192
+
+_GRID = np.arange(MNIST_SIDE, dtype=np.float32)
+
+
+def slant(inputs: np.ndarray) -> np.ndarray:
+    """Each (28, 28) input's slant, in columns per row: negative leans right (/).
+
+    The ratio of the ink's second moments mu11 / mu02, around its centre of mass; 0 for
+    an empty input.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32).reshape(-1, MNIST_SIDE, MNIST_SIDE)
+    mass = inputs.sum(axis=(1, 2))
+    safe = np.maximum(mass, 1e-6)
+    row_mass, col_mass = inputs.sum(axis=2), inputs.sum(axis=1)
+    com_r = (row_mass * _GRID).sum(axis=1) / safe
+    com_c = (col_mass * _GRID).sum(axis=1) / safe
+    d_r = _GRID[None, :] - com_r[:, None]
+    d_c = _GRID[None, :] - com_c[:, None]
+    mu11 = ((inputs * d_c[:, None, :]).sum(axis=2) * d_r).sum(axis=1) / safe
+    mu02 = (row_mass * d_r**2).sum(axis=1) / safe
+    return np.where((mass > 0) & (mu02 > 1e-3), mu11 / np.maximum(mu02, 1e-3), 0.0).astype(np.float32)
+
+
+def deskew(inputs: np.ndarray) -> np.ndarray:
+    """Shear each (28, 28) input upright around its centre of mass (shape kept).
+
+    A shear along rows moves no ink up or down and keeps the centre of mass where it
+    was, so the framing is unchanged. Idempotent up to resampling: an upright digit
+    comes back as it was.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    stack = inputs.reshape(-1, MNIST_SIDE, MNIST_SIDE)
+    if len(stack) > CHUNK:  # in pieces that stay in the CPU's cache: 3x faster on MNIST
+        return np.concatenate([_deskew(stack[i : i + CHUNK]) for i in range(0, len(stack), CHUNK)]).reshape(
+            inputs.shape
+        )
+    return _deskew(stack).reshape(inputs.shape)
+
+
+def _deskew(stack: np.ndarray) -> np.ndarray:
+    shear = np.clip(slant(stack), -MAX_SHEAR, MAX_SHEAR)
+    mass = np.maximum(stack.sum(axis=(1, 2)), 1e-6)
+    com_r = (stack.sum(axis=2) * _GRID).sum(axis=1) / mass
+    rows, cols = np.meshgrid(_GRID, _GRID, indexing="ij")
+    # Output pixel (r, c) takes the ink at (r, c + shear * (r - centre row)).
+    src_c = cols[None] + shear[:, None, None] * (rows[None] - com_r[:, None, None])
+    src_r = np.broadcast_to(rows, stack.shape)
+    out = bilinear(stack, src_r, src_c).astype(np.float32)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sample image n at (rows[n], cols[n]) with bilinear weights, zero outside (float64).
+
+    Plain numpy gathers: several times faster than ndimage.map_coordinates on a stack.
+    """
+    count, height, width = images.shape
+    padded = np.zeros((count, height + 2, width + 2), dtype=np.float32)
+    padded[:, 1:-1, 1:-1] = images
+    rows = np.clip(rows + np.float32(1), 0, height + 0.999, dtype=np.float32)
+    cols = np.clip(cols + np.float32(1), 0, width + 0.999, dtype=np.float32)
+    r0, c0 = rows.astype(np.int32), cols.astype(np.int32)
+    fr, fc = rows - r0, cols - c0  # float64, as training has always computed them
+    flat = padded.reshape(-1)
+    stride = width + 2
+    base = (np.arange(count, dtype=np.int32) * ((height + 2) * stride))[:, None, None] + r0 * stride + c0
+    top_left, top_right = flat.take(base), flat.take(base + 1)
+    bottom_left, bottom_right = flat.take(base + stride), flat.take(base + stride + 1)
+    top = top_left + (top_right - top_left) * fc
+    bottom = bottom_left + (bottom_right - bottom_left) * fc
+    return top + (bottom - top) * fr
+
+
+def stroke_width(crop: np.ndarray) -> float:
+    """The typical stroke width in pixels: twice the ink's area over its boundary length."""
+    mask = crop >= INK_THRESHOLD
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    boundary = max(1, area - int(inner.sum()))
+    return 2.0 * area / boundary
+
+
+def thin_strokes(crop: np.ndarray) -> np.ndarray:
+    """The crop with strokes eroded to THICK_STROKE at the 20 px scale, when they are
+    thicker than that, and cropped again to what is left."""
+    scale = MNIST_BOX / max(crop.shape)
+    excess = stroke_width(crop) * scale - THICK_STROKE
+    erode = round(excess / scale / 2) if excess > 0 else 0
+    if erode < 1:
+        return crop
+    eroded = ndimage.grey_erosion(crop, size=(2 * erode + 1, 2 * erode + 1))
+    mask = eroded >= INK_THRESHOLD
+    if not mask.any():  # a dot or a blob: nothing would be left of it
+        return crop
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return eroded[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
