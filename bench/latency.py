@@ -3,7 +3,7 @@
     python -m bench.latency [--model DIR] [--n 300]
 
 Times one 280x280 canvas PNG through preprocessing and inference, inference alone, and
-a batch; then the resident memory of a fresh process that has loaded the predictor (and
+a batch, and counts how often the second look (``ml.second_look``) was taken; then the resident memory of a fresh process that has loaded the predictor (and
 not TensorFlow) and of one that has loaded the Keras model. Medians: these machines are
 noisy. Keras is measured last, in the same run, so the ratio compares like with like.
 """
@@ -23,6 +23,7 @@ from bench.canvas import canvas_pngs
 from ml.pendigits import load_pendigits
 from ml.predictor import Predictor
 from ml.preprocess import preprocess
+from ml.second_look import unsure
 
 RSS_PROBE = """
 import sys
@@ -75,6 +76,8 @@ def main(argv=None) -> int:
     full = timed(predictor.predict, pngs * 3)
     prep = timed(preprocess, pngs * 3)
     infer = timed(lambda x: predictor.probabilities_for(x[None]), list(inputs) * 10)
+    model_alone = timed(lambda x: predictor.probabilities_for(x[None], look_again=False), list(inputs) * 10)
+    looked_again = len(unsure(predictor.probabilities_for(inputs, look_again=False))) / len(inputs)
     started = time.perf_counter()
     predictor.probabilities_for(np.repeat(inputs, 10, axis=0))
     batch_per_image = (time.perf_counter() - started) * 1000 / (len(inputs) * 10)
@@ -106,11 +109,16 @@ def main(argv=None) -> int:
 
     row("preprocess + inference, one canvas", median(full), median(keras_full))
     row("inference alone, one image", median(infer), median(keras_infer), digits=4)
+    row("  the model once, no second look", median(model_alone), None, digits=4)
     row("inference, Keras direct model() call", None, median(keras_call))
     row("preprocess alone", median(prep), None)
     row(f"batch of {len(inputs) * 10}, per image", batch_per_image, None, digits=4)
     print(f"| {'process RSS after loading, MB':<37} | {lite_rss:8.0f} | {keras_rss:19.0f} | {keras_rss / lite_rss:4.1f}x |")
-    print(f"\np95 preprocess + inference: {np.percentile(full, 95):.3f} ms; TensorFlow imported by the LiteRT process: {lite_tf}")
+    print(
+        f"\npreprocess + inference: mean {np.mean(full):.3f} ms, p95 {np.percentile(full, 95):.3f} ms; "
+        f"inference mean {np.mean(infer):.4f} ms; second look taken for {looked_again:.1%} of the drawings; "
+        f"TensorFlow imported by the LiteRT process: {lite_tf}"
+    )
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ml.artifacts import Artifact, ArtifactError, load_artifact
 from ml.preprocess import ImageSource, preprocess
+from ml.second_look import SECOND_LOOK_BELOW, second_look
 from ml.segment import read_number
 
 BATCH = 256  # the batch interpreter's fixed size; a last, shorter batch is zero-padded
@@ -95,7 +96,10 @@ class Predictor:
     def predict(self, image: ImageSource) -> Prediction:
         """Any accepted image (bytes, path or PIL image) -> its digit and probabilities."""
         model_input = preprocess(image)
-        return self._prediction(model_input, self._infer_one(model_input))
+        probabilities = self._infer_one(model_input)
+        if probabilities.max() < SECOND_LOOK_BELOW:  # the rare unsure case (ml.second_look)
+            probabilities = second_look(model_input, probabilities[None], self._infer)[0]
+        return self._prediction(model_input, probabilities)
 
     def predict_number(self, image: ImageSource) -> NumberPrediction:
         """An image of a whole number -> its digits, left to right (``ml.segment``), all
@@ -117,8 +121,14 @@ class Predictor:
         probabilities = self.probabilities_for(model_inputs)
         return [self._prediction(x, p) for x, p in zip(model_inputs, probabilities, strict=True)]
 
-    def probabilities_for(self, model_inputs: np.ndarray) -> np.ndarray:
-        """(n, 28, 28) model inputs -> (n, 10) probabilities."""
+    def probabilities_for(self, model_inputs: np.ndarray, *, look_again: bool = True) -> np.ndarray:
+        """(n, 28, 28) model inputs -> (n, 10) probabilities, unsure ones given a second
+        look (``ml.second_look``) unless ``look_again`` is False."""
+        probabilities = self._infer(model_inputs)
+        return second_look(model_inputs, probabilities, self._infer) if look_again else probabilities
+
+    def _infer(self, model_inputs: np.ndarray) -> np.ndarray:
+        """(n, 28, 28) model inputs -> (n, 10) probabilities: the model alone."""
         model_inputs = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
         if len(model_inputs) <= 4:
             return np.stack([self._infer_one(x) for x in model_inputs]) if len(model_inputs) else np.zeros((0, 10))

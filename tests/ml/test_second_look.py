@@ -1,0 +1,77 @@
+"""The second look: unsure inputs are read again in variants and averaged; sure ones are not."""
+
+import numpy as np
+import pytest
+
+from ml.predictor import Predictor
+from ml.second_look import SECOND_LOOK_BELOW, VARIANTS, thicker, thinner, turned, unsure
+from tests.drawings import draw_one, png_bytes
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.load()
+
+
+@pytest.fixture(scope="module")
+def blends(mnist_test):
+    """Inputs the model is unsure of: two MNIST digits of different classes laid over
+    each other, and plain MNIST digits it is sure of."""
+    x_test, y_test = mnist_test
+    x = x_test[:400].astype(np.float32) / 255.0
+    other = np.roll(np.arange(400), 1)
+    mixed = np.clip(0.6 * x + 0.6 * x[other], 0, 1)[y_test[:400] != y_test[other]]
+    return x, mixed
+
+
+def test_sure_inputs_are_read_once_and_unchanged(predictor, blends):
+    plain, _ = blends
+    alone = predictor.probabilities_for(plain, look_again=False)
+    sure = alone.max(axis=1) >= SECOND_LOOK_BELOW
+    assert sure.mean() > 0.9
+    assert np.array_equal(predictor.probabilities_for(plain)[sure], alone[sure])
+
+
+def test_unsure_inputs_get_the_average_over_their_variants(predictor, blends):
+    _, mixed = blends
+    alone = predictor.probabilities_for(mixed, look_again=False)
+    rows = unsure(alone)
+    assert len(rows) >= 5, "blends of two digits leave the model unsure"
+    looked = predictor.probabilities_for(mixed)
+    expected = np.mean(
+        [alone[rows]] + [predictor.probabilities_for(v(mixed[rows]), look_again=False) for v in VARIANTS], axis=0
+    )
+    assert np.allclose(looked[rows], expected, atol=1e-6)
+    assert np.allclose(looked.sum(axis=1), 1.0, atol=1e-4)
+    sure = np.setdiff1d(np.arange(len(mixed)), rows)
+    assert np.array_equal(looked[sure], alone[sure])
+
+
+def test_predict_takes_the_second_look_like_the_batch_does(predictor, blends):
+    from PIL import Image
+
+    _, mixed = blends
+    alone = predictor.probabilities_for(mixed, look_again=False)
+    row = int(unsure(alone)[0])
+    # predict() works from an image: feed it the blend as a picture and compare with the
+    # batch path on the very input predict() made of it.
+    picture = Image.fromarray((255 - mixed[row] * 255).astype(np.uint8)).resize((280, 280))
+    single = predictor.predict(png_bytes(picture))
+    batch = predictor.probabilities_for(single.model_input[None])[0]
+    assert np.allclose(single.probabilities, batch, atol=1e-6)
+
+
+def test_variants_are_the_same_digit_a_little_different():
+    one = np.zeros((1, 28, 28), np.float32)
+    one[0, 4:24, 13:16] = 1.0
+    assert thicker(one).sum() > one.sum() > thinner(one).sum() > 0
+    left, right = turned(8.0)(one), turned(-8.0)(one)
+    assert left.sum() == pytest.approx(one.sum(), rel=0.05)
+    # Turned anticlockwise, the top of an upright bar moves left and its foot right.
+    assert np.argmax(left[0, 5]) < 14 < np.argmax(left[0, 22])
+    assert np.argmax(right[0, 5]) > 14 > np.argmax(right[0, 22])
+
+
+def test_a_clear_drawing_is_answered_with_one_inference(predictor):
+    prediction = predictor.predict(png_bytes(draw_one()))
+    assert prediction.digit == 1 and prediction.confidence >= SECOND_LOOK_BELOW
