@@ -22,14 +22,18 @@ RECENT_COUNT = 6
 PRIVATE_IMAGE_CACHE = "private, max-age=86400"
 
 
+MODE_COOKIE = "digits_mode"  # set by draw.js
+
+
 @require_GET
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "recognizer/landing.html")
     recent = selectors.submission_list(user=request.user)[:RECENT_COUNT]
-    # ?mode=number opens the page in Number mode (draw.js also remembers the last mode).
-    number = request.GET.get("mode") == Submission.Mode.NUMBER
-    mode = Submission.Mode.NUMBER if number else Submission.Mode.DIGIT
+    # ?mode= opens the page in that mode; without it, the mode last used (draw.js keeps it
+    # in a cookie), so the canvas has its shape from the first paint.
+    asked = request.GET.get("mode") or request.COOKIES.get(MODE_COOKIE)
+    mode = Submission.Mode.NUMBER if asked == Submission.Mode.NUMBER else Submission.Mode.DIGIT
     return render(
         request,
         "recognizer/draw.html",

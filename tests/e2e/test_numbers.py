@@ -70,7 +70,8 @@ def test_the_mode_is_remembered_and_each_mode_keeps_its_drawing(signed_in_page):
     page.get_by_role("radio", name="Number").check()
     mouse_number(page, "10")
 
-    page.goto("/")  # no ?mode: the last mode used, from localStorage
+    page.goto("/")  # no ?mode: the last mode used, from its cookie, rendered by the server
+    expect(page.locator("#draw-page")).to_have_attribute("data-mode", "number")
     expect(page.get_by_role("radio", name="Number")).to_be_checked()
     assert canvas_aspect(page) == pytest.approx(3, abs=0.05)
 

@@ -51,6 +51,14 @@ def test_the_address_can_open_number_mode(user_client):
     assert user_client.get("/?mode=bogus").status_code == 200
 
 
+def test_the_last_mode_used_comes_from_its_cookie_and_the_address_wins(user_client):
+    user_client.cookies["digits_mode"] = "number"
+    assert 'data-mode="number"' in user_client.get("/").content.decode()
+    assert 'data-mode="digit"' in user_client.get("/?mode=digit").content.decode()
+    user_client.cookies["digits_mode"] = "<script>"
+    assert 'data-mode="digit"' in user_client.get("/").content.decode()
+
+
 def test_history_shows_every_answer_and_filters_by_mode(user_client, user, make_submission):
     number = number_submission(user=user, number="2026", true_number="2027", corrected_at="2026-11-21T10:00Z")
     digit = make_submission(user=user, digit=7)

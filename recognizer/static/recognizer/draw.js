@@ -14,7 +14,9 @@
   const MAX_FILES = 20;
   const BROWSER_IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"];
   const MODES = ["digit", "number"];
-  const MODE_STORAGE_KEY = "digits.mode";
+  // The last mode used is a cookie, not localStorage, so that the server already renders
+  // the page in that mode: no square canvas flashing before it turns wide.
+  const MODE_COOKIE = "digits_mode";
   // What the canvas is called and what a blank one asks for, by mode.
   const CANVAS_LABELS = {
     digit: "Drawing area. Draw a digit with a mouse, finger or pen.",
@@ -53,12 +55,9 @@
 
   // --- Digit or Number -------------------------------------------------------------------
 
-  function storedMode() {
-    try {
-      return window.localStorage.getItem(MODE_STORAGE_KEY);
-    } catch (error) {
-      return null; // storage can be switched off; the switch still works for this visit
-    }
+  function rememberMode(value) {
+    const secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = `${MODE_COOKIE}=${value}; Path=/; Max-Age=31536000; SameSite=Lax${secure}`;
   }
 
   function setMode(next, { remember = true } = {}) {
@@ -76,11 +75,7 @@
     });
     resultEmpty.hidden = shown[mode];
     if (!remember) return;
-    try {
-      window.localStorage.setItem(MODE_STORAGE_KEY, mode);
-    } catch (error) {
-      // as above
-    }
+    rememberMode(mode);
     // The address says the mode, so a reload or a shared link opens the same one.
     const url = new URL(window.location.href);
     if (mode === "number") url.searchParams.set("mode", "number");
@@ -333,8 +328,8 @@
     uploadResults.scrollIntoView({ behavior: "smooth", block: "nearest" });
   });
 
-  // --- Start: the address's mode, else the one last used, else Digit -------------------------
+  // --- Start: the mode the server rendered (the address's, else the last one used) -------
 
   const asked = new URLSearchParams(window.location.search).get("mode");
-  setMode(MODES.includes(asked) ? asked : storedMode() || mode, { remember: MODES.includes(asked) });
+  setMode(mode, { remember: MODES.includes(asked) });
 })();
