@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-from ml.framing import MNIST_BOX, MNIST_CENTRE, MNIST_SIDE, bilinear
+from ml.framing import MNIST_BOX, MNIST_CENTRE, MNIST_SIDE
 from ml.styles import add_styles
 
 WARP_SIDE = 36  # warp into a larger field so that nothing is cut off before re-framing
@@ -126,7 +126,29 @@ def _warp(images: np.ndarray, rng: np.random.Generator, recipe: Augmentation) ->
         src_r = src_r + field[0]
         src_c = src_c + field[1]
     centre = (images.shape[1] - 1) / 2
-    return bilinear(images, src_r + centre, src_c + centre)
+    return _bilinear(images, src_r + centre, src_c + centre)
+
+
+def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sample image n at (rows[n], cols[n]) with bilinear weights, zero outside.
+
+    Plain numpy gathers: several times faster than ndimage.map_coordinates on a stack.
+    """
+    count, height, width = images.shape
+    padded = np.zeros((count, height + 2, width + 2), dtype=np.float32)
+    padded[:, 1:-1, 1:-1] = images
+    rows = np.clip(rows + np.float32(1), 0, height + 0.999, dtype=np.float32)
+    cols = np.clip(cols + np.float32(1), 0, width + 0.999, dtype=np.float32)
+    r0, c0 = rows.astype(np.int32), cols.astype(np.int32)
+    fr, fc = rows - r0, cols - c0
+    flat = padded.reshape(-1)
+    stride = width + 2
+    base = (np.arange(count, dtype=np.int32) * ((height + 2) * stride))[:, None, None] + r0 * stride + c0
+    top_left, top_right = flat.take(base), flat.take(base + 1)
+    bottom_left, bottom_right = flat.take(base + stride), flat.take(base + stride + 1)
+    top = top_left + (top_right - top_left) * fc
+    bottom = bottom_left + (bottom_right - bottom_left) * fc
+    return top + (bottom - top) * fr
 
 
 def _reframe(warped: np.ndarray) -> np.ndarray:
@@ -158,6 +180,6 @@ def _reframe(warped: np.ndarray) -> np.ndarray:
     src_c = left[:, None] + (out[None, :] - offset_c[:, None]) / scale[:, None] - 0.5
     rows = np.broadcast_to(src_r[:, :, None], (count, MNIST_SIDE, MNIST_SIDE))
     cols = np.broadcast_to(src_c[:, None, :], (count, MNIST_SIDE, MNIST_SIDE))
-    framed = bilinear(warped, rows, cols)
+    framed = _bilinear(warped, rows, cols)
     framed[empty] = np.nan
     return np.clip(framed, 0.0, 1.0, where=~np.isnan(framed), out=framed)

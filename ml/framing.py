@@ -18,6 +18,7 @@ so seeing every slant in training and an upright one in serving is the best of b
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 MNIST_BOX = 20
@@ -35,7 +36,6 @@ THICK_STROKE = 4.0
 # 90th percentile and 0.79 at the 99th; at 1.0 the top and bottom of a 20 px tall digit
 # move 10 px, which still keeps a narrow digit inside the 28x28 field.
 MAX_SHEAR = 1.0
-CHUNK = 8192
 
 _GRID = np.arange(MNIST_SIDE, dtype=np.float32)
 
@@ -64,49 +64,29 @@ def deskew(inputs: np.ndarray) -> np.ndarray:
 
     A shear along rows moves no ink up or down and keeps the centre of mass where it
     was, so the framing is unchanged. Idempotent up to resampling: an upright digit
-    comes back as it was.
+    comes back as it was. Pillow's affine transform does the resampling (bilinear), a
+    few times faster than numpy on one small image.
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     stack = inputs.reshape(-1, MNIST_SIDE, MNIST_SIDE)
-    if len(stack) > CHUNK:  # in pieces that stay in the CPU's cache: 3x faster on MNIST
-        return np.concatenate([_deskew(stack[i : i + CHUNK]) for i in range(0, len(stack), CHUNK)]).reshape(
-            inputs.shape
+    shears = np.clip(slant(stack), -MAX_SHEAR, MAX_SHEAR)
+    out = np.empty_like(stack)
+    for index, (image, shear) in enumerate(zip(stack, shears.tolist(), strict=True)):
+        mass = float(image.sum())
+        if mass <= 0.0 or shear == 0.0:
+            out[index] = image
+            continue
+        centre_row = float(image.sum(axis=1) @ _GRID) / mass
+        # Output pixel (x, y) takes the ink at (x + shear * (y - centre row), y). Pillow
+        # maps pixel centres (x + 0.5, y + 0.5), hence the half pixel in the offset.
+        sheared = Image.fromarray(image, mode="F").transform(
+            (MNIST_SIDE, MNIST_SIDE),
+            Image.Transform.AFFINE,
+            (1.0, shear, -shear * (centre_row + 0.5), 0.0, 1.0, 0.0),
+            resample=Image.Resampling.BILINEAR,
         )
-    return _deskew(stack).reshape(inputs.shape)
-
-
-def _deskew(stack: np.ndarray) -> np.ndarray:
-    shear = np.clip(slant(stack), -MAX_SHEAR, MAX_SHEAR)
-    mass = np.maximum(stack.sum(axis=(1, 2)), 1e-6)
-    com_r = (stack.sum(axis=2) * _GRID).sum(axis=1) / mass
-    rows, cols = np.meshgrid(_GRID, _GRID, indexing="ij")
-    # Output pixel (r, c) takes the ink at (r, c + shear * (r - centre row)).
-    src_c = cols[None] + shear[:, None, None] * (rows[None] - com_r[:, None, None])
-    src_r = np.broadcast_to(rows, stack.shape)
-    out = bilinear(stack, src_r, src_c).astype(np.float32)
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sample image n at (rows[n], cols[n]) with bilinear weights, zero outside (float64).
-
-    Plain numpy gathers: several times faster than ndimage.map_coordinates on a stack.
-    """
-    count, height, width = images.shape
-    padded = np.zeros((count, height + 2, width + 2), dtype=np.float32)
-    padded[:, 1:-1, 1:-1] = images
-    rows = np.clip(rows + np.float32(1), 0, height + 0.999, dtype=np.float32)
-    cols = np.clip(cols + np.float32(1), 0, width + 0.999, dtype=np.float32)
-    r0, c0 = rows.astype(np.int32), cols.astype(np.int32)
-    fr, fc = rows - r0, cols - c0  # float64, as training has always computed them
-    flat = padded.reshape(-1)
-    stride = width + 2
-    base = (np.arange(count, dtype=np.int32) * ((height + 2) * stride))[:, None, None] + r0 * stride + c0
-    top_left, top_right = flat.take(base), flat.take(base + 1)
-    bottom_left, bottom_right = flat.take(base + stride), flat.take(base + stride + 1)
-    top = top_left + (top_right - top_left) * fc
-    bottom = bottom_left + (bottom_right - bottom_left) * fc
-    return top + (bottom - top) * fr
+        out[index] = np.asarray(sheared, dtype=np.float32)
+    return np.clip(out, 0.0, 1.0, out=out).reshape(inputs.shape)
 
 
 def stroke_width(crop: np.ndarray) -> float:
