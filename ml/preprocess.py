@@ -30,7 +30,6 @@ from ml.framing import (
     MNIST_SIDE,
     THIN_STROKE,
     deskew,
-    stroke_width,
     thin_strokes,
 )
 
@@ -173,10 +172,10 @@ def _alpha(image: Image.Image) -> np.ndarray | None:
         return None
     if image.mode not in ("RGBA", "LA"):
         image = image.convert("RGBA")
-    alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
-    if alpha.min() > 0.98:  # opaque everywhere: a photo saved with an alpha channel
+    channel = image.getchannel("A")
+    if channel.getextrema()[0] > 0.98 * 255:  # opaque everywhere: a white canvas, a photo
         return None
-    return alpha
+    return np.asarray(channel, dtype=np.float32) / 255.0
 
 
 def _gray(image: Image.Image) -> np.ndarray:
@@ -341,7 +340,7 @@ def _box(slices) -> tuple[int, int, int, int]:
 def to_model_input(crop: np.ndarray) -> np.ndarray:
     """Scale a cropped digit so its longer side is 20 px, centre it by mass in 28x28, and
     shear it upright (``ml.framing.deskew``)."""
-    crop = thin_strokes(crop)
+    crop, stroke = thin_strokes(crop)
     height, width = crop.shape
     scale = MNIST_BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -349,7 +348,7 @@ def to_model_input(crop: np.ndarray) -> np.ndarray:
         size, Image.Resampling.LANCZOS
     )
     digit = np.clip(np.asarray(scaled, dtype=np.float32), 0.0, 1.0)
-    scaled_width = stroke_width(crop) * scale
+    scaled_width = stroke * scale
     if scaled_width < THIN_STROKE and digit.max() > 0:
         # Strengthen the faint line scaling left, then widen it by one or two pixels.
         digit = np.clip(digit * (1.0 / max(float(digit.max()), 1e-6)) * 1.5, 0.0, 1.0)
