@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -72,9 +72,14 @@ def account_overview(*, user) -> AccountOverview:
     )
 
 
-def account_delete(*, user, password: str) -> None:
+def account_delete(*, request, user, password: str) -> None:
     """Delete ``user`` and everything that is theirs, in one transaction, if ``password``
     is theirs; otherwise raise ``WrongPassword`` and delete nothing.
+
+    The password is checked by ``authenticate`` with the ``request``, so django-axes
+    counts a wrong one as it counts a failed login: a stolen session cannot be used to
+    guess the password here either. Past the limit even the right password is refused
+    (and the middleware answers with the locked-out page).
 
     The database cascades do the rest: submissions (their images are columns of the
     row), their digits, and API tokens; model versions the user trained stay, with
@@ -83,9 +88,10 @@ def account_delete(*, user, password: str) -> None:
     browsers the user logged in from, which are theirs too, and stale failure counts
     would otherwise greet whoever signs up with the name next.
     """
-    if not password or not user.check_password(password):
-        raise WrongPassword(WRONG_PASSWORD_MESSAGE)
     username = user.get_username()
+    checked = authenticate(request, username=username, password=password) if password else None
+    if checked is None or checked.pk != user.pk:
+        raise WrongPassword(WRONG_PASSWORD_MESSAGE)
     with transaction.atomic():
         for record in (AccessAttempt, AccessFailureLog, AccessLog):
             record.objects.filter(username=username).delete()

@@ -42,7 +42,7 @@ def account_delete(request):
     if form.is_valid():
         username = request.user.get_username()
         try:
-            accounts.account_delete(user=request.user, password=form.cleaned_data["password"])
+            accounts.account_delete(request=request, user=request.user, password=form.cleaned_data["password"])
         except accounts.WrongPassword as exc:
             form.add_error("password", str(exc))
         else:

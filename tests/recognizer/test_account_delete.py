@@ -108,14 +108,29 @@ def test_the_right_password_deletes_everything_of_theirs_and_nothing_else(client
     assert again.status_code == 200 and "_auth_user_id" not in client.session
 
 
-def test_the_service_refuses_a_wrong_password(user, password):
+def test_the_service_refuses_a_wrong_password(rf, user, password):
+    request = rf.post("/account/delete/")
     with pytest.raises(accounts.WrongPassword):
-        accounts.account_delete(user=user, password=password + "x")
-    accounts.account_delete(user=user, password=password)
+        accounts.account_delete(request=request, user=user, password=password + "x")
+    assert AccessAttempt.objects.filter(username=user.get_username()).exists(), "axes counted it"
+    accounts.account_delete(request=request, user=user, password=password)
     assert not get_user_model().objects.filter(pk=user.pk).exists()
 
 
-def test_a_failure_halfway_deletes_nothing(user, two_histories, password, monkeypatch):
+def test_guessing_the_password_here_locks_out_like_failed_logins(user_client, two_histories, password, settings):
+    alice, _ = two_histories
+    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert user_client.post("/account/delete/", {"password": f"guess-{attempt}"}).status_code == 200
+    assert user_client.post("/account/delete/", {"password": "last-guess"}).status_code == 429
+
+    response = user_client.post("/account/delete/", {"password": password})
+
+    assert response.status_code == 429 and "Too many failed logins" in response.content.decode()
+    assert counts(alice.pk) == (2, 3, 1), "even the right password deletes nothing now"
+    assert get_user_model().objects.filter(pk=alice.pk).exists()
+
+
+def test_a_failure_halfway_deletes_nothing(rf, user, two_histories, password, monkeypatch):
     def broken_delete(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
@@ -123,7 +138,7 @@ def test_a_failure_halfway_deletes_nothing(user, two_histories, password, monkey
     AccessLog.objects.create(username="alice", ip_address="10.0.0.1", user_agent="x", attempt_time=timezone.now())
 
     with pytest.raises(RuntimeError):
-        accounts.account_delete(user=user, password=password)
+        accounts.account_delete(request=rf.post("/account/delete/"), user=user, password=password)
 
     assert AccessLog.objects.filter(username="alice").exists()  # rolled back with the rest
     assert counts(user.pk) == (2, 3, 1)
