@@ -84,7 +84,8 @@ def _recognize_upload(user, image, mode: str) -> UploadResult:
 @require_GET
 def history(request):
     filters = HistoryFilterForm(request.GET).filters()
-    submissions = selectors.submission_list(user=request.user, **filters)
+    # With the digits: a number's thumbnail shows a box around each one.
+    submissions = selectors.submission_list(user=request.user, with_digits=True, **filters)
     page = Paginator(submissions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

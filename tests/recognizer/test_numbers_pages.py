@@ -76,6 +76,22 @@ def test_history_shows_every_answer_and_filters_by_mode(user_client, user, make_
     assert user_client.get("/history/?mode=letters").status_code == 200  # ignored, as other filters
 
 
+def test_history_thumbnails_of_numbers_have_their_boxes_in_one_query(
+    user_client, user, make_submission, django_assert_max_num_queries
+):
+    for number in ("2026", "17", "305"):
+        number_submission(user=user, number=number)
+    make_submission(user=user, digit=7)
+
+    with django_assert_max_num_queries(6):  # session, user, count, page, the pages' digits
+        page = user_client.get("/history/").content.decode()
+
+    thumbs = re.findall(r'<span class="history-thumb( is-number)?">(.*?)<span class="history-meta">', page, re.S)
+    assert sorted(bool(is_number) for is_number, _ in thumbs) == [False, True, True, True]
+    boxes = [len(re.findall(r'class="digit-box"', html)) for is_number, html in thumbs if is_number]
+    assert sorted(boxes) == [2, 3, 4], "a box per digit"
+
+
 def test_the_detail_page_draws_the_boxes_and_lists_the_digits(user_client, user):
     submission = services.submission_create(
         user=user, image_bytes=number_png("101"), source="canvas", mode="number"
