@@ -17,7 +17,7 @@ import numpy as np
 
 from ml.artifacts import Artifact, ArtifactError, load_artifact
 from ml.preprocess import ImageSource, preprocess
-from ml.second_look import SECOND_LOOK_BELOW, second_look
+from ml.second_look import second_look
 from ml.segment import read_number
 
 BATCH = 256  # the batch interpreter's fixed size; a last, shorter batch is zero-padded
@@ -96,9 +96,7 @@ class Predictor:
     def predict(self, image: ImageSource) -> Prediction:
         """Any accepted image (bytes, path or PIL image) -> its digit and probabilities."""
         model_input = preprocess(image)
-        probabilities = self._infer_one(model_input)
-        if probabilities.max() < SECOND_LOOK_BELOW:  # the rare unsure case (ml.second_look)
-            probabilities = second_look(model_input, probabilities[None], self._infer)[0]
+        probabilities = second_look(model_input, self._infer_one(model_input)[None], self._infer)[0]
         return self._prediction(model_input, probabilities)
 
     def predict_number(self, image: ImageSource) -> NumberPrediction:
