@@ -13,16 +13,23 @@ upright).
 
 from __future__ import annotations
 
-import io
-import os
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
+# The errors and ``decode_image`` live in ml.decode; they are imported from here too, the
+# one module the app and the command line need for "image in, model input out".
+from ml.decode import (
+    EmptyImageError as EmptyImageError,
+    ImageSource as ImageSource,
+    ImageTooLargeError as ImageTooLargeError,
+    InvalidImageError as InvalidImageError,
+    PreprocessError as PreprocessError,
+    UnsupportedFormatError as UnsupportedFormatError,
+    decode_image as decode_image,
+)
 from ml.framing import (
     INK_THRESHOLD,
     MNIST_BOX,
@@ -33,10 +40,6 @@ from ml.framing import (
     thin_strokes,
 )
 
-SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF"})
-# 50 megapixels covers phone cameras; anything bigger is refused from its header, before
-# any pixel is decoded (a 20000x20000 PNG of a few KB would otherwise take 1.2 GB).
-MAX_PIXELS = 50_000_000
 # Everything after decoding runs at this size at most: plenty for a digit, and it bounds
 # the work a huge photo can cause.
 WORKING_SIDE = 512
@@ -48,104 +51,56 @@ MAJOR_PART = 0.10  # a part of a digit has at least this share of the largest pa
 NEAR_PART = 0.15  # ...or lies within this fraction of the digit's size from it
 
 
-class PreprocessError(ValueError):
-    """The image cannot be turned into a model input; the message is for the user."""
-
-
-class InvalidImageError(PreprocessError):
-    """The bytes are not a decodable image."""
-
-
-class UnsupportedFormatError(InvalidImageError):
-    """A real image, but not in one of the accepted formats."""
-
-
-class ImageTooLargeError(InvalidImageError):
-    """More pixels than we are willing to decode (refused from the header)."""
-
-
-class EmptyImageError(PreprocessError):
-    """A blank or near-blank image: there is no digit to recognize."""
-
-
-ImageSource = bytes | bytearray | memoryview | str | os.PathLike | Image.Image
-
-
-def decode_image(source: ImageSource) -> Image.Image:
-    """Open and fully decode an image from bytes, a path or a PIL image.
-
-    Returns a loaded PIL image: the first frame of an animation, turned upright by its
-    EXIF orientation. Raises ``InvalidImageError`` (or a subclass) with a clear message.
-    """
-    if isinstance(source, Image.Image):
-        image = source
-    else:
-        image = _open(source)
-        if image.format not in SUPPORTED_FORMATS:
-            raise UnsupportedFormatError(
-                f"{image.format or 'This'} images are not supported; use PNG, JPEG, GIF, BMP, WebP or TIFF."
-            )
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageTooLargeError(
-            f"The image is {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
-        )
-    if width < 1 or height < 1:
-        raise InvalidImageError("The image has no pixels.")
-    try:
-        if getattr(image, "n_frames", 1) > 1:
-            image.seek(0)
-        image.load()
-        return ImageOps.exif_transpose(image) or image
-    # TypeError: Pillow's TIFF reader says so of a frame whose size tags are missing.
-    except (OSError, SyntaxError, ValueError, TypeError, EOFError, Image.DecompressionBombError) as exc:
-        raise InvalidImageError(f"The image is damaged or truncated ({exc}).") from exc
-
-
-def _open(source) -> Image.Image:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        if not len(source):
-            raise InvalidImageError("The file is empty.")
-        stream = io.BytesIO(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidImageError(f"No such file: {path}")
-        stream = path
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns (then errors) on huge images; our own MAX_PIXELS check decides.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(stream)
-    except Image.DecompressionBombError as exc:
-        # Pillow's own, higher limit tripped first (it reads only the header too); its
-        # message speaks of attacks, ours of what is accepted.
-        raise ImageTooLargeError(
-            f"The image has far too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
-        ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidImageError("The file is not an image we can read (PNG, JPEG, GIF, BMP, WebP or TIFF).") from exc
-
-
-def ink_map(image: Image.Image) -> np.ndarray:
+def ink_map(image: Image.Image, *, crop: bool = False) -> np.ndarray:
     """A float32 map at working resolution where 0 is paper and 1 is the strongest ink.
 
     A transparent canvas's alpha channel is its ink. Otherwise the paper is whatever most
     pixels are (dark ink on light paper or light on dark: detected, never assumed), and
     uneven light (a phone photo) is removed by subtracting a smooth estimate of the paper.
+    With ``crop`` only the box around the ink comes back (outside it the map is 0): one
+    digit does not need to know where on the image it was, and less is left to do.
     """
     image = _to_working_size(image)
     alpha = _alpha(image)
     if alpha is not None:
-        return _normalise(alpha)
+        return _through_table(alpha, _LEVELS, crop)
     gray = _gray(image)
     sample = gray[:: max(1, gray.shape[0] // 64), :: max(1, gray.shape[1] // 64)]
-    paper = float(np.median(sample))
+    eight_bit = gray.dtype == np.uint8
+    paper = float(np.median(_LEVELS[sample] if eight_bit else sample))
+    if eight_bit:
+        levels = (paper - _LEVELS) if paper > 0.5 else (_LEVELS - paper)
+        if _evenly_lit(levels[_border(gray)], gray.shape):  # a canvas, a scan: the common case
+            return _through_table(gray, levels, crop)
+        gray = _LEVELS[gray]
     ink = (paper - gray) if paper > 0.5 else (gray - paper)
     background = _uneven_background(ink)
     if background is not None:
         ink = ink - background
-    return _normalise(ink)
+    ink = _normalise(ink)
+    return ink[_ink_box(ink > 0)] if crop else ink
+
+
+# The level 0..1 of each byte value. An 8-bit image's ink is looked up in a table of its
+# 256 values, computed with the very arithmetic a float pass over every pixel would do.
+_LEVELS = np.arange(256, dtype=np.float32) / 255.0
+
+
+def _through_table(values: np.ndarray, levels: np.ndarray, crop: bool) -> np.ndarray:
+    """The ink map of 8-bit ``values`` whose ink levels are ``levels[value]``."""
+    present = levels[[int(values.min()), int(values.max())]]  # levels rise or fall with the value
+    table = _normalise(levels, peak=float(present.max()))
+    if crop:
+        # Levels rise or fall with the value, so the inked values are one run of bytes:
+        # two comparisons of the bytes find the box, not a float lookup of every pixel.
+        inked = np.flatnonzero(table > 0)
+        values = values[_ink_box((values >= inked[0]) & (values <= inked[-1]))]
+    return np.take(table, values)
+
+
+def _ink_box(inked: np.ndarray) -> tuple[slice, slice]:
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _to_working_size(image: Image.Image) -> Image.Image:
@@ -167,18 +122,19 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 def _alpha(image: Image.Image) -> np.ndarray | None:
-    """The alpha channel as ink, if the image really uses transparency."""
+    """The alpha channel (uint8) as ink, if the image really uses transparency."""
     if not _has_transparency(image):
         return None
     if image.mode not in ("RGBA", "LA"):
         image = image.convert("RGBA")
-    channel = image.getchannel("A")
-    if channel.getextrema()[0] > 0.98 * 255:  # opaque everywhere: a white canvas, a photo
+    alpha = np.asarray(image.getchannel("A"))  # numpy's min is 40x faster than getextrema
+    if alpha.min() > 0.98 * 255:  # opaque everywhere: a white canvas, a photo
         return None
-    return np.asarray(channel, dtype=np.float32) / 255.0
+    return alpha
 
 
 def _gray(image: Image.Image) -> np.ndarray:
+    """Gray levels: uint8 for 8-bit images, float32 0..1 for 16-bit and float ones."""
     if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float32)
         top = 65535.0 if values.max() > 255 else 255.0
@@ -187,7 +143,7 @@ def _gray(image: Image.Image) -> np.ndarray:
         image = image.convert("L")  # one step: any alpha is opaque by now
     elif image.mode != "L":
         image = image.convert("RGB").convert("L")
-    return np.asarray(image, dtype=np.float32) / 255.0
+    return np.asarray(image)
 
 
 def _uneven_background(ink: np.ndarray) -> np.ndarray | None:
@@ -197,10 +153,7 @@ def _uneven_background(ink: np.ndarray) -> np.ndarray | None:
     slow shading of the paper; it is only used when that shading is significant.
     """
     height, width = ink.shape
-    if min(height, width) < 64:
-        return None
-    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
-    if float(border.max() - border.min()) < 0.1:  # even paper all round: even light
+    if _evenly_lit(_border(ink), ink.shape):
         return None
     small_size = (max(8, width // 16), max(8, height // 16))
     small = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32)).resize(small_size, Image.Resampling.BOX)
@@ -211,8 +164,17 @@ def _uneven_background(ink: np.ndarray) -> np.ndarray | None:
     return background
 
 
-def _normalise(ink: np.ndarray) -> np.ndarray:
-    peak = float(ink.max())
+def _border(array: np.ndarray) -> np.ndarray:
+    return np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
+
+
+def _evenly_lit(border: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Even paper all round (or an image too small to judge): no shading to remove."""
+    return min(shape) < 64 or float(border.max() - border.min()) < 0.1
+
+
+def _normalise(ink: np.ndarray, peak: float | None = None) -> np.ndarray:
+    peak = float(ink.max()) if peak is None else peak
     if peak < MIN_CONTRAST:
         raise EmptyImageError("The image is blank: draw a digit first.")
     ink = ink * (1.0 / peak)
@@ -325,11 +287,15 @@ def digit_ink(ink: np.ndarray) -> np.ndarray:
 
 
 def _block_any(mask: np.ndarray, step: int) -> np.ndarray:
-    """A 2x2-block "any" of a mask (strided ORs: ~20x faster than reshape + any)."""
+    """A 2x2-block "any" of a mask (strided ORs: ~20x faster than reshape + any).
+
+    An odd last row or column is a block of its own: ink there must still be labelled.
+    """
     if step == 1:
         return mask
-    height, width = (mask.shape[0] // 2) * 2, (mask.shape[1] // 2) * 2
-    top, bottom = mask[0:height:2, :width], mask[1:height:2, :width]
+    if mask.shape[0] % 2 or mask.shape[1] % 2:
+        mask = np.pad(mask, ((0, mask.shape[0] % 2), (0, mask.shape[1] % 2)))
+    top, bottom = mask[0::2], mask[1::2]
     return top[:, 0::2] | top[:, 1::2] | bottom[:, 0::2] | bottom[:, 1::2]
 
 
@@ -362,22 +328,22 @@ def to_model_input(crop: np.ndarray) -> np.ndarray:
                 Image.Resampling.BILINEAR,
             )
             digit = np.clip(np.asarray(shrunk, dtype=np.float32), 0.0, 1.0)
-            size = shrunk.size
-    field = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
-    top, left = (MNIST_SIDE - size[1]) // 2, (MNIST_SIDE - size[0]) // 2
-    field[top : top + size[1], left : left + size[0]] = digit
-    mass = float(field.sum())
+    height, width = digit.shape
+    mass = float(digit.sum())
     if mass <= 0.0:
         raise EmptyImageError("The image is blank: draw a digit first.")
-    rows, cols = np.indices(field.shape)
-    shift_y = round(MNIST_CENTRE - float((field * rows).sum()) / mass)
-    shift_x = round(MNIST_CENTRE - float((field * cols).sum()) / mass)
-    # Never push ink out of the field: a lopsided digit stays whole, slightly off-centre.
-    shift_y = int(np.clip(shift_y, -top, MNIST_SIDE - top - size[1]))
-    shift_x = int(np.clip(shift_x, -left, MNIST_SIDE - left - size[0]))
-    return deskew(np.roll(field, (shift_y, shift_x), axis=(0, 1)))
+    # Centred in the field, then moved so that its centre of mass is at MNIST's centre,
+    # but never so far that ink would leave the field (a lopsided digit stays whole).
+    top, left = (MNIST_SIDE - height) // 2, (MNIST_SIDE - width) // 2
+    centre_y = top + float(digit.sum(axis=1) @ np.arange(height, dtype=np.float32)) / mass
+    centre_x = left + float(digit.sum(axis=0) @ np.arange(width, dtype=np.float32)) / mass
+    top = int(np.clip(top + round(MNIST_CENTRE - centre_y), 0, MNIST_SIDE - height))
+    left = int(np.clip(left + round(MNIST_CENTRE - centre_x), 0, MNIST_SIDE - width))
+    field = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
+    field[top : top + height, left : left + width] = digit
+    return deskew(field)
 
 
 def preprocess(source: ImageSource) -> np.ndarray:
     """Any accepted image -> the (28, 28) float32 model input, 0..1, white ink on black."""
-    return to_model_input(digit_ink(ink_map(decode_image(source))))
+    return to_model_input(digit_ink(ink_map(decode_image(source), crop=True)))

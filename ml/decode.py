@@ -1,0 +1,103 @@
+"""Bytes, a path or a PIL image -> one decoded, upright image, or an error a user can read.
+
+Everything a user uploads passes here first: the format is checked against what we
+accept, the pixel count is refused from the header before anything is decoded, an
+animation gives its first frame and a photo is turned as its EXIF tag says. Every
+failure is a ``PreprocessError`` whose message is meant for the person who sent the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF"})
+# 50 megapixels covers phone cameras; anything bigger is refused from its header, before
+# any pixel is decoded (a 20000x20000 PNG of a few KB would otherwise take 1.2 GB).
+MAX_PIXELS = 50_000_000
+
+
+class PreprocessError(ValueError):
+    """The image cannot be turned into a model input; the message is for the user."""
+
+
+class InvalidImageError(PreprocessError):
+    """The bytes are not a decodable image."""
+
+
+class UnsupportedFormatError(InvalidImageError):
+    """A real image, but not in one of the accepted formats."""
+
+
+class ImageTooLargeError(InvalidImageError):
+    """More pixels than we are willing to decode (refused from the header)."""
+
+
+class EmptyImageError(PreprocessError):
+    """A blank or near-blank image: there is no digit to recognize."""
+
+
+ImageSource = bytes | bytearray | memoryview | str | os.PathLike | Image.Image
+
+
+def decode_image(source: ImageSource) -> Image.Image:
+    """Open and fully decode an image from bytes, a path or a PIL image.
+
+    Returns a loaded PIL image: the first frame of an animation, turned upright by its
+    EXIF orientation. Raises ``InvalidImageError`` (or a subclass) with a clear message.
+    """
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        image = _open(source)
+        if image.format not in SUPPORTED_FORMATS:
+            raise UnsupportedFormatError(
+                f"{image.format or 'This'} images are not supported; use PNG, JPEG, GIF, BMP, WebP or TIFF."
+            )
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageTooLargeError(
+            f"The image is {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+        )
+    if width < 1 or height < 1:
+        raise InvalidImageError("The image has no pixels.")
+    try:
+        if getattr(image, "n_frames", 1) > 1:
+            image.seek(0)
+        image.load()
+        if image is source:  # the caller's image: turn a copy, never theirs
+            return ImageOps.exif_transpose(image) or image
+        ImageOps.exif_transpose(image, in_place=True)  # ours: no copy of every pixel
+        return image
+    # TypeError: Pillow's TIFF reader says so of a frame whose size tags are missing.
+    except (OSError, SyntaxError, ValueError, TypeError, EOFError, Image.DecompressionBombError) as exc:
+        raise InvalidImageError(f"The image is damaged or truncated ({exc}).") from exc
+
+
+def _open(source) -> Image.Image:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not len(source):
+            raise InvalidImageError("The file is empty.")
+        stream = io.BytesIO(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidImageError(f"No such file: {path}")
+        stream = path
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (then errors) on huge images; our own MAX_PIXELS check decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(stream)
+    except Image.DecompressionBombError as exc:
+        # Pillow's own, higher limit tripped first (it reads only the header too); its
+        # message speaks of attacks, ours of what is accepted.
+        raise ImageTooLargeError(
+            f"The image has far too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels are accepted."
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImageError("The file is not an image we can read (PNG, JPEG, GIF, BMP, WebP or TIFF).") from exc
