@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-BUNDLED_VERSION = "20261121-cnn-bundled"
+BUNDLED_VERSION = "20261121-cnn-bundled-v2"
 KERAS_FILE = "model.keras"
 TFLITE_FILE = "model.tflite"
 METADATA_FILE = "metadata.json"

@@ -18,7 +18,7 @@ from ml.data import file_sha256, load_mnist, resolve_mnist_path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DEFAULT_EPOCHS = 30
+DEFAULT_EPOCHS = 15  # as good as 30 on MNIST and drawings, in half the time (README)
 DEFAULT_BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
@@ -87,11 +87,8 @@ def train(
 
     model = build(arch)
     steps = epochs * int(np.ceil(len(x_train) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=max(1, steps - steps // 10), warmup_target=PEAK_LEARNING_RATE, warmup_steps=steps // 10
-    )
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=WEIGHT_DECAY),
+        optimizer=keras.optimizers.AdamW(learning_rate=_warmup_cosine(steps), weight_decay=WEIGHT_DECAY),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
         metrics=["accuracy"],
     )
@@ -134,6 +131,29 @@ def train(
     return result
 
 
+def _warmup_cosine(steps: int):
+    """The learning rate: up from 0 to PEAK_LEARNING_RATE over the first tenth of the
+    steps, then down to 0 along a cosine. Computed in the graph, in float32, in this exact
+    order: the bundled model's run is reproduced bit for bit from its seed."""
+    import keras
+    from keras import ops
+
+    warmup = max(1, steps // 10)
+
+    class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            position = ops.mod(ops.cast(step, "float32"), float(steps))
+            rising = PEAK_LEARNING_RATE * position / warmup
+            done = ops.clip((position - warmup) / float(max(1, steps - warmup)), 0.0, 1.0)
+            falling = 0.5 * PEAK_LEARNING_RATE * (1 + ops.cos(np.pi * done))
+            return ops.where(position < warmup, rising, falling)
+
+        def get_config(self):
+            return {"steps": steps}
+
+    return WarmupCosine()
+
+
 def save_trained(result: TrainResult, out_dir: str | os.PathLike, version: str, **metadata):
     """Save a training result as a model folder, scored on MNIST test by its LiteRT export.
 
@@ -167,7 +187,18 @@ def save_trained(result: TrainResult, out_dir: str | os.PathLike, version: str, 
         "history": result.history,
         **metadata,
     }
-    return save_artifact(result.model, out_dir, record, scorer=score)
+    return save_artifact(_without_optimizer(result.model), out_dir, record, scorer=score)
+
+
+def _without_optimizer(model):
+    """A copy of the trained model with its weights and no optimizer: what serving, export
+    and evaluation load, a third of the size, and loadable without this module's
+    learning-rate schedule (a model file would otherwise carry it)."""
+    import keras
+
+    copy = keras.Model.from_config(model.get_config())  # clone_model would compile it too
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _with_extra(x_train, y_train, extra_samples):

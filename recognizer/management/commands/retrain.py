@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
-        parser.add_argument("--epochs", type=positive_int, help="default: the recipe's 30")
+        parser.add_argument("--epochs", type=positive_int, help="default: the recipe's 15")
         parser.add_argument("--batch-size", type=positive_int, help="default: 128")
         parser.add_argument("--limit", type=positive_int, help="train on the first N MNIST images only")
         parser.add_argument("--seed", type=int, default=0)
