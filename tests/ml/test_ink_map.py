@@ -92,3 +92,13 @@ def test_a_callers_image_is_never_turned_in_place():
     size = image.size
     decoded = decode_image(image)
     assert decoded.size == (size[1], size[0]) and image.size == size
+
+
+def test_the_paper_level_from_the_histogram_is_numpys_median():
+    from ml.preprocess import _LEVELS, _median_level
+
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 3, 64, 4096, 4097):
+        for values in (rng.integers(0, 256, size), rng.choice([0, 7, 250, 255], size)):
+            values = values.astype(np.uint8).reshape(1, -1)
+            assert _median_level(values) == float(np.median(_LEVELS[values]))
