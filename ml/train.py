@@ -142,6 +142,7 @@ def _warmup_cosine(steps: int):
 
     class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         def __call__(self, step):
+            # (The modulo changes nothing within one run; it is the experiment's own op.)
             position = ops.mod(ops.cast(step, "float32"), float(steps))
             rising = PEAK_LEARNING_RATE * position / warmup
             done = ops.clip((position - warmup) / float(max(1, steps - warmup)), 0.0, 1.0)
