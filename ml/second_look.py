@@ -1,11 +1,12 @@
 """A second look at inputs the model is unsure of: test-time augmentation where it pays.
 
 Most drawings are read with one confident inference. When the likeliest digit has less
-than SECOND_LOOK_BELOW of the probability, the input is read again in two variants,
-the ways the same digit could have been drawn with another pen (strokes a pixel thicker,
-a pixel thinner), and the probabilities of the three readings are averaged. An unsure
-reading is often a stroke-width accident (a loop closed by a thick brush, a gap left by
-a thin one), and the variants outvote it.
+than SECOND_LOOK_BELOW of the probability, the input is read again in six variants
+and the probabilities of the seven readings are averaged: the ways the same digit could
+have been drawn with another pen (strokes a pixel thicker, a pixel thinner), and the
+same input moved by one pixel up, down, left and right. An unsure reading is often a
+stroke-width accident (a loop closed by a thick brush, a gap left by a thin one) or
+hangs on where exactly a stroke fell on the 28x28 grid, and the variants outvote it.
 
 Only the few unsure inputs pay for the extra inferences, so the median latency is that
 of one inference (``python -m bench.latency`` prints how often the second look is
@@ -34,9 +35,27 @@ def thinner(inputs: np.ndarray) -> np.ndarray:
     return ndimage.grey_erosion(inputs, size=(1, 2, 2))
 
 
-# Turned variants (5, 8 and 12 degrees either way, with and without these two) were
-# measured too and read drawings worse: inputs are already upright (ml.framing).
-VARIANTS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (thicker, thinner)
+def _moved(rows: int, cols: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The inputs moved by (rows, cols) pixels, the uncovered edge left blank (not
+    wrapped round: a digit near one edge must not reappear at the other)."""
+
+    def moved(inputs: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(inputs)
+        height, width = inputs.shape[1:]
+        out[:, max(rows, 0) : height + min(rows, 0), max(cols, 0) : width + min(cols, 0)] = inputs[
+            :, max(-rows, 0) : height + min(-rows, 0), max(-cols, 0) : width + min(-cols, 0)
+        ]
+        return out
+
+    moved.__name__ = f"moved_{rows}_{cols}"
+    return moved
+
+
+MOVES = (_moved(1, 0), _moved(-1, 0), _moved(0, 1), _moved(0, -1))
+# Measured (README, "The second look"): the moves add to thicker/thinner on MNIST and on
+# both kinds of drawings. Turned, sheared and zoomed variants were measured too and
+# read drawings worse: inputs are already upright and framed (ml.framing).
+VARIANTS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (thicker, thinner, *MOVES)
 
 
 def unsure(probabilities: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml.predictor import Predictor
-from ml.second_look import SECOND_LOOK_BELOW, VARIANTS, thicker, thinner, unsure
+from ml.second_look import MOVES, SECOND_LOOK_BELOW, VARIANTS, thicker, thinner, unsure
 from tests.drawings import draw_one, png_bytes
 
 
@@ -68,6 +68,16 @@ def test_variants_are_the_same_digit_a_little_different():
     for variant in VARIANTS:
         changed = variant(one)
         assert changed.shape == one.shape and changed[0, 5:23].max(axis=1).min() > 0.5, "still a whole bar"
+
+
+def test_moves_shift_by_one_pixel_each_way_and_never_wrap_round():
+    dot = np.zeros((1, 28, 28), np.float32)
+    dot[0, 10, 20] = 1.0
+    landed = {tuple(int(v) for v in np.argwhere(move(dot)[0])[0]) for move in MOVES}
+    assert landed == {(11, 20), (9, 20), (10, 21), (10, 19)}
+    edge = np.zeros((1, 28, 28), np.float32)
+    edge[0, 0, :] = 1.0  # the top row: moved up, it leaves the field
+    assert sorted(move(edge).sum() for move in MOVES) == [0.0, 27.0, 27.0, 28.0]
 
 
 def test_a_clear_drawing_is_answered_with_one_inference(predictor):
