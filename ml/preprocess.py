@@ -356,8 +356,9 @@ def to_model_input(crop: np.ndarray) -> np.ndarray:
     top, left = (MNIST_SIDE - height) // 2, (MNIST_SIDE - width) // 2
     centre_y = top + float(digit.sum(axis=1) @ np.arange(height, dtype=np.float32)) / mass
     centre_x = left + float(digit.sum(axis=0) @ np.arange(width, dtype=np.float32)) / mass
-    top = int(np.clip(top + round(MNIST_CENTRE - centre_y), 0, MNIST_SIDE - height))
-    left = int(np.clip(left + round(MNIST_CENTRE - centre_x), 0, MNIST_SIDE - width))
+    # (Python's min/max: np.clip on a scalar costs 4 us, a few per cent of a request.)
+    top = min(max(top + round(MNIST_CENTRE - centre_y), 0), MNIST_SIDE - height)
+    left = min(max(left + round(MNIST_CENTRE - centre_x), 0), MNIST_SIDE - width)
     field = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
     field[top : top + height, left : left + width] = digit
     return deskew(field)

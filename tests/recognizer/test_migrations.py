@@ -8,8 +8,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 from ml.artifacts import BUNDLED_VERSION, METADATA_FILE, bundled_dir
 
-BEFORE = [("recognizer", "0005_numbers_and_api_tokens")]
-AFTER = [("recognizer", "0006_rescore_bundled_model")]
+# Each change of how the bundled model serves re-scores its row: before, after.
+RESCORES = [
+    ("0005_numbers_and_api_tokens", "0006_rescore_bundled_model"),  # upright, the second look
+    ("0007_adopt_new_bundled_model", "0008_rescore_bundled_with_moves"),  # moved variants
+]
 
 
 def migrate(targets):
@@ -20,8 +23,9 @@ def migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_bundled_rows_scores_are_the_ones_its_folder_holds_now():
-    apps = migrate(BEFORE)
+@pytest.mark.parametrize(("before", "after"), RESCORES)
+def test_the_bundled_rows_scores_are_the_ones_its_folder_holds_now(before, after):
+    apps = migrate([("recognizer", before)])
     ModelVersion = apps.get_model("recognizer", "ModelVersion")
     stale = {"mnist_test_accuracy": 0.9954, "per_class_accuracy": [0.99] * 10}
     # (An earlier transactional test may have flushed the row 0003 made.)
@@ -30,7 +34,7 @@ def test_the_bundled_rows_scores_are_the_ones_its_folder_holds_now():
     )
     ModelVersion.objects.create(version="20261122-cnn-mine", arch="cnn", metrics={"mnist_test_accuracy": 0.99})
 
-    apps = migrate(AFTER)
+    apps = migrate([("recognizer", after)])
     ModelVersion = apps.get_model("recognizer", "ModelVersion")
     metadata = json.loads((bundled_dir() / METADATA_FILE).read_text())
     bundled = ModelVersion.objects.get(version=BUNDLED_VERSION)
