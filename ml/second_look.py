@@ -36,18 +36,14 @@ def thinner(inputs: np.ndarray) -> np.ndarray:
 
 
 def _moved(rows: int, cols: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The inputs moved by (rows, cols) pixels, the uncovered edge left blank (not
-    wrapped round: a digit near one edge must not reappear at the other)."""
+    """The inputs moved by (rows, cols) pixels, at most one each way, the uncovered edge
+    left blank (not wrapped round: a digit near one edge must not reappear at the other)."""
 
     def moved(inputs: np.ndarray) -> np.ndarray:
-        out = np.zeros_like(inputs)
         height, width = inputs.shape[1:]
-        out[:, max(rows, 0) : height + min(rows, 0), max(cols, 0) : width + min(cols, 0)] = inputs[
-            :, max(-rows, 0) : height + min(-rows, 0), max(-cols, 0) : width + min(-cols, 0)
-        ]
-        return out
+        padded = np.pad(inputs, ((0, 0), (1, 1), (1, 1)))
+        return padded[:, 1 - rows : 1 - rows + height, 1 - cols : 1 - cols + width]
 
-    moved.__name__ = f"moved_{rows}_{cols}"
     return moved
 
 
