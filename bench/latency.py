@@ -2,24 +2,29 @@
 
     python -m bench.latency [--model DIR] [--n 300]
 
-Times one 280x280 canvas PNG through preprocessing and inference, inference alone, and
-a batch, and counts how often the second look (``ml.second_look``) was taken; then the resident memory of a fresh process that has loaded the predictor (and
-not TensorFlow) and of one that has loaded the Keras model. Medians: these machines are
-noisy. Keras is measured last, in the same run, so the ratio compares like with like.
+Times one 280x280 canvas PNG through preprocessing and inference, inference alone, a
+batch, and decoding alone (libspng, as served, against Pillow), and counts how often the
+second look (``ml.second_look``) was taken; then the resident memory of a fresh process
+that has loaded the predictor (and not TensorFlow) and of one that has loaded the Keras
+model. Medians: these machines are noisy. Keras is measured last, in the same run, so the
+ratio compares like with like.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+from PIL import Image
 
 from bench.accuracy import SHARED
 from bench.canvas import canvas_pngs
+from ml.decode import decode_image
 from ml.pendigits import load_pendigits
 from ml.predictor import Predictor
 from ml.preprocess import preprocess
@@ -75,6 +80,8 @@ def main(argv=None) -> int:
 
     full = timed(predictor.predict, pngs * 3)
     prep = timed(preprocess, pngs * 3)
+    decode = timed(decode_image, pngs * 3)
+    decode_pillow = timed(lambda png: Image.open(io.BytesIO(png)).load(), pngs * 3)
     infer = timed(lambda x: predictor.probabilities_for(x[None]), list(inputs) * 10)
     model_alone = timed(lambda x: predictor.probabilities_for(x[None], look_again=False), list(inputs) * 10)
     looked_again = len(unsure(predictor.probabilities_for(inputs, look_again=False))) / len(inputs)
@@ -118,6 +125,10 @@ def main(argv=None) -> int:
         f"\npreprocess + inference: mean {np.mean(full):.3f} ms, p95 {np.percentile(full, 95):.3f} ms; "
         f"inference mean {np.mean(infer):.4f} ms; second look taken for {looked_again:.1%} of the drawings; "
         f"TensorFlow imported by the LiteRT process: {lite_tf}"
+    )
+    print(
+        f"decoding one canvas PNG: {median(decode):.3f} ms (libspng, ml.decode), "
+        f"{median(decode_pillow):.3f} ms with Pillow ({median(decode_pillow) / median(decode):.1f}x)"
     )
     return 0
 
