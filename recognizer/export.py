@@ -1,5 +1,5 @@
 """A user's own data, to take away: their history as CSV, and as a ZIP of the CSV plus
-every original image and every model input.
+every original image and every model input (for a number, each digit's too).
 
 Nothing here holds a whole history in memory. The CSV is produced row by row from a
 server-side iterator (the images are never read for it); the ZIP is written into a
@@ -39,6 +39,7 @@ COLUMNS = (
     "model_version",
     "image_file",
     "model_input_file",
+    "digit_input_files",
 )
 # The formats the site stores (imaging.FORMAT_MIME_TYPES); anything else keeps its bytes
 # under a neutral extension rather than a wrong one.
@@ -61,6 +62,11 @@ def image_file_name(submission_id: int, content_type: str) -> str:
 
 def model_input_file_name(submission_id: int) -> str:
     return f"inputs/{submission_id}.png"
+
+
+def digit_input_file_name(submission_id: int, position: int) -> str:
+    """What the model saw for one digit of a number, by its place from the left (0 first)."""
+    return f"inputs/{submission_id}-{position}.png"
 
 
 def export_file_name(*, user, extension: str, today=None) -> str:
@@ -105,6 +111,7 @@ def _row(submission: Submission) -> list[str]:
         _cell(submission.model_version.version),
         image_file_name(submission.pk, submission.image_content_type),
         model_input_file_name(submission.pk),
+        json.dumps([digit_input_file_name(submission.pk, digit.position) for digit in digits]) if digits else "",
     ]
 
 
@@ -137,7 +144,8 @@ def write_csv(rows: Iterable[list[str]], stream) -> None:
 def zip_archive(*, user) -> tempfile.SpooledTemporaryFile:
     """The user's CSV plus ``images/<id>.<ext>`` (the original as stored) and
     ``inputs/<id>.png`` (what the model saw; for a number its digits side by side) for
-    every submission, in a temporary file positioned at its start. The caller closes it.
+    every submission, and ``inputs/<id>-<position>.png`` for each digit of a number, in a
+    temporary file positioned at its start. The caller closes it.
     """
     archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
     try:
@@ -146,9 +154,11 @@ def zip_archive(*, user) -> tempfile.SpooledTemporaryFile:
             # the images follow in a second pass over the same rows.
             with bundle.open(CSV_NAME, "w") as member, io.TextIOWrapper(member, encoding="utf-8", newline="") as text:
                 write_csv(csv_rows(user=user), text)
+            digit_inputs = SubmissionDigit.objects.only("submission_id", "position", "model_input")
             images = (
                 Submission.objects.filter(user=user)
-                .only("id", "image", "image_content_type", "model_input")
+                .only("id", "mode", "image", "image_content_type", "model_input")
+                .prefetch_related(Prefetch("digits", queryset=digit_inputs.order_by("position")))
                 .order_by("created_at", "id")
             )
             for submission in images.iterator(chunk_size=CHUNK_SIZE):
@@ -163,6 +173,12 @@ def zip_archive(*, user) -> tempfile.SpooledTemporaryFile:
                     bytes(submission.model_input),
                     compress_type=zipfile.ZIP_STORED,
                 )
+                for digit in submission.digits.all() if submission.is_number else ():
+                    bundle.writestr(
+                        digit_input_file_name(submission.pk, digit.position),
+                        bytes(digit.model_input),
+                        compress_type=zipfile.ZIP_STORED,
+                    )
     except BaseException:
         archive.close()
         raise

@@ -6,11 +6,12 @@ import io
 import json
 import zipfile
 
+import numpy as np
 import pytest
 from django.utils import timezone
 from PIL import Image
 
-from recognizer import export
+from recognizer import export, imaging
 from recognizer.models import Submission
 from tests.recognizer.number_submissions import number_submission
 
@@ -73,6 +74,8 @@ def test_the_csv_has_a_row_per_own_submission_oldest_first(user_client, history)
     assert (third["mode"], third["answer"], third["true_answer"], third["correct"]) == ("number", "42", "47", "no")
     assert json.loads(third["digit_confidences"]) == [0.9, 0.9]
     assert json.loads(third["digit_boxes"]) == [[0.0, 0.1, 0.5, 0.8], [0.5, 0.1, 0.5, 0.8]]
+    assert json.loads(third["digit_input_files"]) == [f"inputs/{number.pk}-0.png", f"inputs/{number.pk}-1.png"]
+    assert first["digit_input_files"] == ""
 
 
 def test_an_unjudged_submission_has_empty_judgement_columns(user_client, user, make_submission):
@@ -88,6 +91,13 @@ def test_a_user_with_no_submissions_gets_just_the_header(user_client):
 
 
 def test_the_zip_holds_the_csv_and_every_image(user_client, history):
+    # Each digit of the number gets an input of its own, told apart by a lit pixel.
+    for digit in history["number"].digits.all():
+        seen = np.zeros((28, 28), dtype=np.float32)
+        seen[14, digit.position] = 1.0
+        digit.model_input = imaging.model_input_png(seen)
+        digit.save(update_fields=["model_input"])
+
     response = user_client.get("/account/export.zip")
 
     assert response.status_code == 200
@@ -107,9 +117,14 @@ def test_the_zip_holds_the_csv_and_every_image(user_client, history):
                 original.load()
             with Image.open(io.BytesIO(bundle.read(row["model_input_file"]))) as model_input:
                 assert model_input.size == (28, 28)
+        digit_inputs = [name for row in rows if row["digit_input_files"] for name in json.loads(row["digit_input_files"])]
+        assert len(digit_inputs) == 2
+        for position, name in enumerate(digit_inputs):
+            seen = np.asarray(Image.open(io.BytesIO(bundle.read(name))))
+            assert seen.shape == (28, 28) and seen[14].argmax() == position
         assert names == {export.CSV_NAME} | {row["image_file"] for row in rows} | {
             row["model_input_file"] for row in rows
-        }
+        } | set(digit_inputs)
         assert f"images/{history['bobs'].pk}.png" not in names
         corrected = history["corrected"]
         assert bundle.read(f"images/{corrected.pk}.jpg") == bytes(corrected.image)
