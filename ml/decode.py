@@ -98,7 +98,7 @@ def _plain_png(data: bytes) -> Image.Image | None:
     key, EXIF, animation, too many pixels, damaged or cut short) goes to Pillow, which
     decodes it or says exactly what is wrong.
     """
-    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR" or data[-12:] != PNG_END or len(data) < 45:
+    if len(data) < 45 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR" or data[-12:] != PNG_END:
         return None
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
     if depth != 8 or colour not in PLAIN_PNG_COLOURS or interlace or not 0 < width * height <= MAX_PIXELS:

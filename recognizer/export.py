@@ -154,11 +154,11 @@ def zip_archive(*, user) -> tempfile.SpooledTemporaryFile:
             # the images follow in a second pass over the same rows.
             with bundle.open(CSV_NAME, "w") as member, io.TextIOWrapper(member, encoding="utf-8", newline="") as text:
                 write_csv(csv_rows(user=user), text)
-            digit_inputs = SubmissionDigit.objects.only("submission_id", "position", "model_input")
+            digit_inputs = SubmissionDigit.objects.only("submission_id", "position", "model_input").order_by("position")
             images = (
                 Submission.objects.filter(user=user)
-                .only("id", "mode", "image", "image_content_type", "model_input")
-                .prefetch_related(Prefetch("digits", queryset=digit_inputs.order_by("position")))
+                .only("id", "image", "image_content_type", "model_input")
+                .prefetch_related(Prefetch("digits", queryset=digit_inputs))
                 .order_by("created_at", "id")
             )
             for submission in images.iterator(chunk_size=CHUNK_SIZE):
@@ -173,7 +173,7 @@ def zip_archive(*, user) -> tempfile.SpooledTemporaryFile:
                     bytes(submission.model_input),
                     compress_type=zipfile.ZIP_STORED,
                 )
-                for digit in submission.digits.all() if submission.is_number else ():
+                for digit in submission.digits.all():  # a number's; a single digit has none
                     bundle.writestr(
                         digit_input_file_name(submission.pk, digit.position),
                         bytes(digit.model_input),
