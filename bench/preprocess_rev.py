@@ -6,8 +6,9 @@ These machines' speed drifts by a factor of two from one hour to the next, so a 
 effect on latency is measured as a ratio: both versions preprocess the same canvas PNGs
 in alternating rounds, and the medians of the rounds are compared. The older module is
 read from git (``git show REV:ml/preprocess.py``) and imported beside the current one;
-it must still import against today's other ``ml`` modules. It also checks that both
-give the same model inputs.
+it must still import against today's other ``ml`` modules. Both use today's
+``ml/decode.py``, so a change to decoding is measured by ``bench.latency`` (libspng
+against Pillow) instead. It also checks that both give the same model inputs.
 """
 
 from __future__ import annotations

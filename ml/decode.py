@@ -4,6 +4,8 @@ Everything a user uploads passes here first: the format is checked against what 
 accept, the pixel count is refused from the header before anything is decoded, an
 animation gives its first frame and a photo is turned as its EXIF tag says. Every
 failure is a ``PreprocessError`` whose message is meant for the person who sent the file.
+A plain 8-bit PNG (every canvas drawing) is decoded by libspng, three times faster and
+to the same pixels; everything else, and any file libspng refuses, by Pillow.
 """
 
 from __future__ import annotations
