@@ -22,6 +22,7 @@ import time
 import numpy as np
 from PIL import Image
 
+from bench import machine
 from bench.accuracy import SHARED
 from bench.canvas import canvas_pngs
 from ml.decode import decode_image
@@ -105,7 +106,8 @@ def main(argv=None) -> int:
     def median(values):
         return statistics.median(values)
 
-    print(f"model {predictor.version}; {len(pngs)} canvas PNGs (280x280, drawn by {canvas}); medians in ms\n")
+    print(f"model {predictor.version}; {len(pngs)} canvas PNGs (280x280, drawn by {canvas}); medians in ms; "
+          f"{machine()}\n")
     print("| step                                  |   LiteRT | Keras model.predict | ratio |")
     print("|---------------------------------------|---------:|--------------------:|------:|")
 

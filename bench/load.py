@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import machine
 from bench.load_server import GUNICORN, BenchError, Server
 from urllib.parse import urlparse
 
@@ -240,7 +241,7 @@ def main(argv=None) -> int:
     names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     extra = f", {' '.join(args.gunicorn_arg)}" if args.gunicorn_arg else ""
-    print(f"gunicorn.conf.py, 2 workers{extra}; {os.cpu_count()} CPUs shared with wrk; "
+    print(f"gunicorn.conf.py, 2 workers{extra}; {machine()}, shared with wrk; "
           f"{args.seconds} s per run after a {WARMUP_S} s warm-up"
           f"{'' if args.no_baseline else f'; Keras baseline {min(args.seconds, BASELINE_MAX_S)} s per run'}")
     problems, tables, baseline = [], {}, None

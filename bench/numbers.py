@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench import machine
 from bench.canvas import canvas_pngs
 from ml.pendigits import BRUSH, CANVAS, TABLET_BOX, PenDigit, load_pendigits
 from ml.predictor import Predictor
@@ -235,7 +236,7 @@ def main(argv=None) -> int:
         ]
 
     print(f"model {predictor.version}; {WIDTH}x{HEIGHT} canvases of 2-6 pendigits drawings drawn by {canvas}, "
-          f"seed {args.seed}\n")
+          f"seed {args.seed}; {machine()}\n")
     print("| set       | numbers | digits | whole number | per digit | wrong count | ms/number "
           "| digits alone: whole | naive: whole | naive: per digit | naive: wrong count |")
     print("|-----------|--------:|-------:|-------------:|----------:|------------:|----------:"
