@@ -1,14 +1,12 @@
 """Training augmentation: every distorted digit is framed as a drawing is, near MNIST's centre."""
 
 import numpy as np
-from PIL import Image, ImageDraw
-
 from ml.augment import NO_AUGMENTATION, Augmentation, augment
 from ml.framing import MNIST_BOX, MNIST_CENTRE
 from ml.styles import add_styles
-from tests.drawings import center_of_mass
+from tests.drawings import center_of_mass, draw_zero
 
-# Only the framing and the placement: no warp, no stroke changes, nothing kept as it was.
+# Only the framing: no warp, no stroke changes, nothing kept as it was.
 FRAMING_ONLY = Augmentation(elastic=0.0, thicken=0.0, thin=0.0, keep=0.0, flagged_ones=0.0, crossed_sevens=0.0)
 
 
@@ -16,10 +14,9 @@ def rings(count: int) -> np.ndarray:
     """``count`` off-centre rings of different sizes, as (n, 28, 28) float 0..1."""
     out = []
     for index in range(count):
-        field = Image.new("L", (28, 28), 0)
         x0, y0, side = 2 + index % 5, 3 + index % 4, 10 + index % 6
-        ImageDraw.Draw(field).ellipse([x0, y0, x0 + side, y0 + side + 2], outline=255, width=2)
-        out.append(np.asarray(field, dtype=np.float32) / 255.0)
+        ring = draw_zero((28, 28), (x0, y0, x0 + side, y0 + side + 2), ink="white", background="black", width=2)
+        out.append(np.asarray(ring.convert("L"), dtype=np.float32) / 255.0)
     return np.stack(out)
 
 
