@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from recognizer import corrections, imaging, selectors, serving, services
 from recognizer.forms import HistoryFilterForm, UploadForm
 from recognizer.models import Submission, SubmissionDigit
+from recognizer.templatetags.recognizer_tags import a_digit
 
 HISTORY_PAGE_SIZE = 24
 RECENT_COUNT = 6
@@ -147,10 +148,12 @@ def correct(request, submission_id: int):
 
 
 def _correction_message(submission: Submission) -> str:
-    a = "" if submission.is_number else "a "  # "it is a 7", "it is 2026"
+    def said(answer) -> str:  # "it is a 7", "it is an 8", "it is 2026"
+        return str(answer) if submission.is_number else a_digit(answer)
+
     if submission.is_correct:
-        return f"Thanks! Confirmed: it is {a}{submission.answer}."
-    return f"Thanks! Noted: it was {a}{submission.true_answer}, not {a}{submission.answer}."
+        return f"Thanks! Confirmed: it is {said(submission.answer)}."
+    return f"Thanks! Noted: it was {said(submission.true_answer)}, not {said(submission.answer)}."
 
 
 @login_required

@@ -12,6 +12,12 @@ def percent(value, places=1):
         return ""
 
 
+@register.filter
+def a_digit(digit) -> str:
+    """A digit with its article, as the sentence says it: "a 7", "an 8" ("an eight")."""
+    return f"{'an' if str(digit) == '8' else 'a'} {digit}"
+
+
 @register.inclusion_tag("recognizer/_bars.html")
 def probability_bars(probabilities, digit):
     """The ten probabilities as labelled bars, the predicted digit highlighted."""

@@ -123,6 +123,21 @@ def test_draw_a_one_then_a_zero_and_recognize_both(signed_in_page, tmp_path):
     assert drawn == [(1, "canvas"), (0, "canvas")]
 
 
+def test_a_digit_is_corrected_on_the_result_in_words_a_person_would_use(signed_in_page):
+    page = signed_in_page
+    draw(page, ONE)
+    page.get_by_test_id("recognize").click()
+    expect_prediction(page, "1")
+    status = page.locator("#result-correction .correction-status")
+
+    page.locator("#result-correction").get_by_role("button", name="It was 8").click()
+    expect(status).to_have_text("Corrected: it was an 8.")
+    assert Submission.objects.get().true_digit == 8
+    page.locator("#result-correction .correction-right").click()
+    expect(status).to_have_text("✓ Confirmed: it is a 1.")
+    assert Submission.objects.get().true_digit == 1
+
+
 def test_history_lists_both_drawings_newest_first(signed_in_page):
     page = signed_in_page
     draw(page, ONE)

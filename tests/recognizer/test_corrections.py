@@ -194,6 +194,19 @@ def test_form_confirms_and_redirects_back_with_a_message(user_client, user, make
     assert submission.is_correct is True and submission.corrected_at is not None
 
 
+def test_an_eight_is_said_with_an(user_client, user, make_submission):
+    submission = make_submission(user=user, digit=8)
+
+    response = user_client.post(correct_url(submission), {"true_digit": "3"}, follow=True)
+
+    page = response.content.decode()
+    assert "Noted: it was a 3, not an 8." in page
+    confirmed = user_client.post(correct_url(submission), {"true_digit": "8"}, follow=True).content.decode()
+    assert "Thanks! Confirmed: it is an 8." in confirmed
+    assert "✓ Confirmed: it is an 8." in confirmed
+    assert "a 8" not in confirmed
+
+
 def test_form_corrects_and_shows_the_chosen_digit(user_client, user, make_submission):
     submission = make_submission(user=user, digit=7)
 

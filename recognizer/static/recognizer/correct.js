@@ -11,10 +11,11 @@
 
   // The same wording as _correction.html: change both together.
   function statusText(answer, trueAnswer, number) {
-    const a = number ? "" : "a "; // "it is a 7", "it is 2026"
+    // "it is a 7", "it is an 8", "it is 2026" (a_digit in recognizer_tags.py)
+    const said = (value) => (number ? value : `${value === "8" ? "an" : "a"} ${value}`);
     if (trueAnswer === null) return "Is this right?";
-    if (trueAnswer === answer) return `✓ Confirmed: it is ${a}${answer}.`;
-    return `Corrected: it was ${a}${trueAnswer}.`;
+    if (trueAnswer === answer) return `✓ Confirmed: it is ${said(answer)}.`;
+    return `Corrected: it was ${said(trueAnswer)}.`;
   }
 
   /* The predicted and the true answer as strings ("7", "2026"); the true one is null
