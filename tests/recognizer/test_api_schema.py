@@ -95,6 +95,15 @@ def test_the_docs_page_needs_no_internet(client, settings):
         assert len(b"".join(served.streaming_content)) > 1000 or asset.endswith(".svg")
 
 
+def test_the_docs_page_fits_a_phone_and_leads_back_to_the_site(client):
+    page = client.get(DOCS).content.decode()
+
+    # Without a viewport a phone lays the page out 980 px wide and shrinks it to fit.
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert 'href="/"' in page
+    assert 'href="/account/tokens/">API tokens</a>' in page
+
+
 def test_the_docs_page_lets_a_signed_in_user_try_writes(user_client):
     """Swagger UI sends the page's CSRF token as X-CSRFToken, so "Try it out" works with
     the session, as the draw page does."""
