@@ -226,3 +226,22 @@ def test_anonymous_visitor_sees_the_landing_page_and_no_history(page):
     sign_up.click()
     expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
     expect(page.locator('input[name="password2"]')).to_be_visible()
+
+
+def test_on_a_phone_the_upload_switch_and_the_revoke_buttons_fit(signed_in_page, e2e_user):
+    from recognizer.tokens import token_create
+
+    page = signed_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    token_create(user=e2e_user, name="a laptop with a rather long name for a machine")
+
+    page.goto("/upload/")
+    one, number = (page.locator(".upload-mode .mode-option", has_text=text).bounding_box() for text in ("One digit", "A number"))
+    assert one["y"] == number["y"] and one["height"] == number["height"], "the two answers are not side by side"
+
+    page.goto("/account/tokens/")
+    revoke = page.get_by_role("link", name=re.compile("^Revoke"))
+    expect(revoke).to_be_in_viewport()
+    box = revoke.bounding_box()
+    assert box["x"] + box["width"] <= 390, box
+    expect(page.locator(".token-table td[data-label='Last used']")).to_be_visible()
