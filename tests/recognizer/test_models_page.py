@@ -117,7 +117,7 @@ def test_staff_see_every_version_in_the_table(staff_client, active, make_candida
     assert f"{100 * active.mnist_test_accuracy - 1.0:.2f}%" in candidate_row
     assert f'action="{activate_url(CANDIDATE)}"' in candidate_row
     assert 'badge-active">Active' in active_row and "activate-form" not in active_row
-    assert re.search(r'<td class="numeric">2</td>', active_row)
+    assert re.search(r'<td data-label="Submissions" class="numeric">2</td>', active_row)
 
 
 def test_the_list_shows_the_active_versions_charts(staff_client, active):
