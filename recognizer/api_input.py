@@ -18,6 +18,7 @@ from django.http.multipartparser import MultiPartParserError
 
 from recognizer import imaging
 from recognizer.api_auth import ApiError
+from recognizer.limits import too_large_message
 from recognizer.models import Submission
 
 DATA_URL = re.compile(
@@ -29,7 +30,6 @@ HOW_TO_SEND = (
     'Send the image as multipart/form-data (a file field named "image") '
     'or as JSON {"image": "data:image/png;base64,..."}.'
 )
-TOO_LARGE_MESSAGE = "The request is too large."
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,13 @@ def _read_multipart(request) -> tuple[bytes, str | None, dict]:
         upload = request.FILES.get("image")
         fields = {"source": request.POST.get("source"), "mode": request.POST.get("mode")}
     except RequestDataTooBig as exc:
-        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
+        raise ApiError(too_large_message(), 413) from exc
     except (MultiPartParserError, SuspiciousOperation) as exc:
         raise ApiError(f"The multipart body could not be read. {HOW_TO_SEND}", 400) from exc
     if upload is None:
         raise ApiError(f'Missing the "image" file field. {HOW_TO_SEND}', 400)
     if upload.size > settings.DIGITS_MAX_UPLOAD_BYTES:
-        raise ApiError(TOO_LARGE_MESSAGE, 413)
+        raise ApiError(too_large_message(image_bytes=upload.size), 413)
     return upload.read(), upload.content_type, fields
 
 
@@ -85,7 +85,7 @@ def _read_json(request) -> tuple[bytes, str | None, dict]:
     try:
         body = request.body
     except RequestDataTooBig as exc:
-        raise ApiError(TOO_LARGE_MESSAGE, 413) from exc
+        raise ApiError(too_large_message(), 413) from exc
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import csrf, defaults
 
+from recognizer.limits import too_large_message
 from recognizer.logs import OncePer
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ def bad_request(request, exception=None):
     # A form body over DATA_UPLOAD_MAX_MEMORY_SIZE reaches here as a SuspiciousOperation.
     if isinstance(exception, RequestDataTooBig):
         if is_api_request(request):
-            return json_error("The request is too large.", 413)
-        return render(request, "413.html", {"message": "The request is too large."}, status=413)
+            return json_error(too_large_message(), 413)
+        return render(request, "413.html", {"message": too_large_message()}, status=413)
     if is_api_request(request):
         return json_error("Bad request.", 400)
     return defaults.bad_request(request, exception)

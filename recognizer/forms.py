@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from recognizer.limits import MEGABYTE
 from recognizer.models import Submission
 
 ACCEPTED_FILE_TYPES = "image/png,image/jpeg,image/gif,image/bmp,image/webp,image/tiff,.png,.jpg,.jpeg,.gif,.bmp,.webp,.tif,.tiff"
@@ -27,7 +28,6 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     images = MultipleFileField(
         label="Images",
-        help_text="PNG, JPEG, GIF, BMP, WebP or TIFF; one digit, or one number, per image.",
         error_messages={"required": "Choose at least one image.", "empty": "The file is empty."},
     )
     mode = forms.ChoiceField(
@@ -38,6 +38,14 @@ class UploadForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # From settings when the form is made, so that the page states the limit enforced.
+        megabytes = settings.DIGITS_MAX_UPLOAD_BYTES / MEGABYTE
+        self.fields["images"].help_text = (
+            f"PNG, JPEG, GIF, BMP, WebP or TIFF, up to {megabytes:.0f} MB each; one digit, or one number, per image."
+        )
 
     def clean_images(self):
         images = self.cleaned_data["images"]

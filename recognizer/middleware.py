@@ -15,6 +15,7 @@ from django.shortcuts import render
 
 from recognizer import errors
 from recognizer.errors import is_api_request, json_error
+from recognizer.limits import too_large_message
 
 # Room for the multipart framing and form fields around the file(s).
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -44,8 +45,7 @@ class RequestSizeLimitMiddleware:
             length = 0  # Django itself treats a malformed length as an empty body
         limit = max_request_bytes(request)
         if length > limit:
-            message = f"The request is too large: {length / 1_048_576:.1f} MB, the limit is {limit / 1_048_576:.0f} MB."
-            return _refuse(request, message, 413)
+            return _refuse(request, too_large_message(request_bytes=length, upload_form=not is_api_request(request)), 413)
         return self.get_response(request)
 
 

@@ -20,6 +20,7 @@ from ml.preprocess import (
 )
 
 from recognizer import imaging, lifecycle, logs, serving, throttling
+from recognizer.limits import too_large_message
 from recognizer.logs import Outcome
 from recognizer.models import MAX_NUMBER_DIGITS, Submission, SubmissionDigit
 
@@ -105,12 +106,8 @@ def _submission_create(
         raise SubmissionError(f"Unknown source {source!r}: use canvas or upload.", reason=SubmissionError.INVALID)
     if mode not in Submission.Mode.values:
         raise SubmissionError(f"Unknown mode {mode!r}: use digit or number.", reason=SubmissionError.INVALID)
-    limit = settings.DIGITS_MAX_UPLOAD_BYTES
-    if len(image_bytes) > limit:
-        raise SubmissionError(
-            f"The image is {len(image_bytes) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.",
-            reason=SubmissionError.TOO_LARGE,
-        )
+    if len(image_bytes) > settings.DIGITS_MAX_UPLOAD_BYTES:
+        raise SubmissionError(too_large_message(image_bytes=len(image_bytes)), reason=SubmissionError.TOO_LARGE)
     image = _decode(image_bytes)
     predictor = serving.get_predictor()
     started = time.perf_counter()
