@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from recognizer.limits import MEGABYTE
+from recognizer.limits import image_limit
 from recognizer.models import Submission
 
 ACCEPTED_FILE_TYPES = "image/png,image/jpeg,image/gif,image/bmp,image/webp,image/tiff,.png,.jpg,.jpeg,.gif,.bmp,.webp,.tif,.tiff"
@@ -42,9 +42,8 @@ class UploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # From settings when the form is made, so that the page states the limit enforced.
-        megabytes = settings.DIGITS_MAX_UPLOAD_BYTES / MEGABYTE
         self.fields["images"].help_text = (
-            f"PNG, JPEG, GIF, BMP, WebP or TIFF, up to {megabytes:.0f} MB each; one digit, or one number, per image."
+            f"PNG, JPEG, GIF, BMP, WebP or TIFF, up to {image_limit()} each; one digit, or one number, per image."
         )
 
     def clean_images(self):
