@@ -7,7 +7,8 @@ drawings of the pendigits development set: a random number height, each digit sc
 its own factor and moved off the baseline a little, random gaps. Every digit is drawn by
 bench/canvas.py (Chromium's canvas when there is one: black, round 20 px brush) on its
 own 280x280 canvas and the drawings are laid side by side, darkest pixel winning where
-they overlap, as strokes do on one canvas. Two sets, ``--count`` numbers each:
+they overlap, as strokes do on one canvas (``ml.compose``, which the one-digit judge's
+training numbers are laid out by too, from MNIST digits). Two sets, ``--count`` numbers each:
 
 - *separated*: a gap of 6 % to 35 % of the number's height between neighbours' ink;
 - *touching*: half the neighbours (at least one pair per number) slid together, gap <= 0,
@@ -18,8 +19,10 @@ they overlap, as strokes do on one canvas. Two sets, ``--count`` numbers each:
 
 Scored: the whole number right, each digit right (the true digits less the edit distance
 to the answer, so a digit lost or added costs one), and how many numbers came out with
-the wrong count of digits. In the same run, the naive way for contrast: every connected
-piece of ink (but specks) read as one digit, no merging and no splitting.
+the wrong count of digits. In the same run, for contrast: the segmenter without the
+one-digit judge (touching digits cut by the model's confidence alone), each digit read
+from its own canvas (no segmentation at all), and the naive way: every connected piece
+of ink (but specks) read as one digit, no merging and no splitting.
 """
 
 from __future__ import annotations
@@ -35,15 +38,14 @@ from PIL import Image
 
 from bench import machine
 from bench.canvas import canvas_pngs
+from ml.compose import HEIGHT, MARGIN, WIDTH, lay_out
 from ml.pendigits import BRUSH, CANVAS, TABLET_BOX, PenDigit, load_pendigits
 from ml.predictor import Predictor
+from ml.segment import read_number
 from ml.preprocess import MIN_DIGIT_PIXELS, PreprocessError, decode_image, ink_map, ink_parts, to_model_input
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-WIDTH, HEIGHT = 840, 280  # the Number mode canvas
-MARGIN = 20  # left free at the canvas's edges
 SEPARATED_GAP = (0.06, 0.35)  # of the number's height, between neighbours' ink
-INK = 128  # a canvas pixel darker than this is solid stroke, for touching
 FIT = CANVAS - BRUSH - 4  # the most ink a digit's own 280x280 drawing canvas holds
 
 
@@ -75,10 +77,10 @@ def compose_numbers(drawings: list[PenDigit], count: int, *, touching: bool, see
     for plan, label in zip(plans, labels, strict=True):
         own = tuple(tiles[start : start + len(plan.digits)])
         start += len(plan.digits)
-        image, touches = _lay_out([np.asarray(Image.open(io.BytesIO(png)).convert("L")) for png in own], plan.gaps, rng)
+        layout = lay_out([np.asarray(Image.open(io.BytesIO(png)).convert("L")) for png in own], plan.gaps, rng)
         buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, "PNG")
-        numbers.append(ComposedNumber(label, buffer.getvalue(), touching, own, touches))
+        Image.fromarray(layout.canvas).save(buffer, "PNG")
+        numbers.append(ComposedNumber(label, buffer.getvalue(), touching, own, layout.touches))
     return numbers, canvas
 
 
@@ -122,50 +124,6 @@ def _extent(digit: PenDigit) -> tuple[float, float]:
     points = np.concatenate(digit.strokes)
     dx, dy = points.max(axis=0) - points.min(axis=0)
     return float(dx), float(dy)
-
-
-def _lay_out(drawn: list[np.ndarray], gaps: list[float | None], rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """The digits' drawings side by side on the 840x280 canvas (uint8, black on white),
-    and how many neighbours' strokes really touch."""
-    strip = np.full((HEIGHT, 3 * WIDTH), 255, dtype=np.uint8)
-    right = previous = touches = 0
-    for index, tile in enumerate(drawn):
-        columns = np.flatnonzero(tile.min(axis=0) < 255)
-        tile = tile[:, columns[0] : columns[-1] + 1]
-        if index == 0:
-            left = 0
-        elif gaps[index - 1] is not None:
-            left = right + round(gaps[index - 1])
-        else:
-            # Never more than half the narrower digit into the other's columns: digits
-            # that only touch deeper than that (a long bar over the next) stay cramped.
-            touch = _touching_left(strip[:, :right], tile)
-            limit = right - min(previous, tile.shape[1]) // 2
-            if touch is None:  # no row in common: box to box
-                left = right
-            else:  # overlapping by up to half a brush
-                left = max(touch - int(rng.integers(0, BRUSH // 2 + 1)), limit)
-                touches += left <= touch
-        strip[:, left : left + tile.shape[1]] = np.minimum(strip[:, left : left + tile.shape[1]], tile)
-        right, previous = max(right, left + tile.shape[1]), tile.shape[1]
-    used = strip[:, :right]
-    canvas = np.full((HEIGHT, WIDTH), 255, dtype=np.uint8)
-    start = MARGIN + int(rng.integers(0, max(1, WIDTH - 2 * MARGIN - right + 1)))
-    width = min(right, WIDTH - start)
-    canvas[:, start : start + width] = used[:, :width]
-    return canvas, touches
-
-
-def _touching_left(strip: np.ndarray, tile: np.ndarray) -> int | None:
-    """Where the tile goes so that its strokes just touch what is drawn (None: they
-    share no row)."""
-    drawn, new = strip < INK, tile < INK
-    rows = drawn.any(axis=1) & new.any(axis=1)
-    if not rows.any():
-        return None
-    last = strip.shape[1] - 1 - np.argmax(drawn[rows, ::-1], axis=1)
-    first = np.argmax(new[rows], axis=1)
-    return int((last - first).max()) + 1
 
 
 def components_only(predictor: Predictor, png: bytes) -> str:
@@ -213,6 +171,14 @@ def _read(predictor: Predictor, png: bytes) -> str:
         return ""
 
 
+def _read_without_judge(predictor: Predictor, png: bytes) -> str:
+    """As served before the one-digit judge: touching digits cut by confidence alone."""
+    try:
+        return "".join(str(int(p.argmax())) for _, p in read_number(png, predictor.probabilities_for))
+    except PreprocessError:
+        return ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.numbers", description=__doc__)
     parser.add_argument("--count", type=int, default=1000, help="numbers in each set (default 1000)")
@@ -229,24 +195,26 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         ours = [_read(predictor, n.png) for n in numbers]
         seconds = time.perf_counter() - started
+        unjudged = [_read_without_judge(predictor, n.png) for n in numbers]
         naive = [components_only(predictor, n.png) for n in numbers]
         alone = ["".join(str(p.digit) for p in predictor.predict_batch(list(n.digit_pngs))) for n in numbers]
         rows["touching" if touching else "separated"] = [
-            *(score(numbers, answers) for answers in (ours, alone, naive)), seconds, sum(n.touching_pairs for n in numbers)
+            *(score(numbers, answers) for answers in (ours, alone, naive, unjudged)), seconds,
+            sum(n.touching_pairs for n in numbers),
         ]
 
-    print(f"model {predictor.version}; {WIDTH}x{HEIGHT} canvases of 2-6 pendigits drawings drawn by {canvas}, "
+    print(f"model {predictor.version}, judge {predictor.judge.version}; {WIDTH}x{HEIGHT} canvases of 2-6 pendigits drawings drawn by {canvas}, "
           f"seed {args.seed}; {machine()}\n")
     print("| set       | numbers | digits | whole number | per digit | wrong count | ms/number "
-          "| digits alone: whole | naive: whole | naive: per digit | naive: wrong count |")
+          "| no judge: whole / per digit | digits alone: whole | naive: whole / per digit / wrong count |")
     print("|-----------|--------:|-------:|-------------:|----------:|------------:|----------:"
-          "|--------------------:|-------------:|-----------------:|-------------------:|")
-    for name, (ours, alone, naive, seconds, _) in rows.items():
+          "|----------------------------:|--------------------:|--------------------------------------:|")
+    for name, (ours, alone, naive, unjudged, seconds, _) in rows.items():
         print(f"| {name:<9} | {ours['numbers']:7d} | {ours['digits']:6d} | {ours['whole']:12.2%} | "
               f"{ours['per_digit']:9.2%} | {ours['wrong_count']:11.2%} | {1000 * seconds / ours['numbers']:9.1f} "
-              f"| {alone['whole']:19.2%} | {naive['whole']:12.2%} | {naive['per_digit']:16.2%} "
-              f"| {naive['wrong_count']:18.2%} |")
-    touching = rows["touching"][4]
+              f"| {unjudged['whole']:11.2%} / {unjudged['per_digit']:.2%} | {alone['whole']:19.2%} "
+              f"| {naive['whole']:14.2%} / {naive['per_digit']:.2%} / {naive['wrong_count']:.2%} |")
+    touching = rows["touching"][5]
     print(f"\ntouching set: {touching} neighbour pairs whose strokes touch (in {args.count} numbers).")
     print("digits alone: each digit read from its own 280x280 canvas (no segmentation), the ceiling "
           f"for this model: {rows['separated'][1]['per_digit']:.2%} of digits right.")

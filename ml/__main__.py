@@ -1,4 +1,4 @@
-"""``python -m ml train | evaluate | predict | export``: the engine from a terminal."""
+"""``python -m ml train | train-judge | evaluate | predict | export``: the engine from a terminal."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ def _train(args) -> int:
     artifact = save_trained(result, out, version)
     print(f"saved {artifact.path}: MNIST test accuracy {artifact.metadata['mnist_test_accuracy']:.2%} "
           f"after {result.seconds:.0f} s of training")
+    return 0
+
+
+def _train_judge(args) -> int:
+    from ml.artifacts import new_version_id
+    from ml.judge_training import save_judge, train_judge
+
+    result = train_judge(
+        numbers=args.numbers, held_out=args.held_out, epochs=args.epochs, seed=args.seed, data_path=args.data, progress=not args.quiet
+    )
+    version = args.version or new_version_id("judge")
+    out = Path(args.out or "ml/artifacts") / version
+    artifact = save_judge(result, out, version)
+    print(f"saved {artifact.path}: {artifact.metadata['held_out_accuracy']:.2%} right on "
+          f"{artifact.metadata['held_out_pieces']} held-out pieces after {result.seconds:.0f} s")
     return 0
 
 
@@ -79,6 +94,19 @@ def main(argv=None) -> int:
     train_cmd.add_argument("--version", help="the version id (default: time and architecture)")
     train_cmd.add_argument("--quiet", action="store_true", help="no progress output")
     train_cmd.set_defaults(run=_train)
+
+    judge_cmd = commands.add_parser(
+        "train-judge", help="train the one-digit judge that helps cut touching digits (ml.judge)"
+    )
+    judge_cmd.add_argument("--numbers", type=int, default=16_000, help="numbers composed for training pieces")
+    judge_cmd.add_argument("--held-out", type=int, default=1_500, help="numbers of MNIST test digits for checking")
+    judge_cmd.add_argument("--epochs", type=int, default=6)
+    judge_cmd.add_argument("--seed", type=int, default=0)
+    judge_cmd.add_argument("--data", help="a Keras-layout mnist.npz (default: $DIGITS_MNIST_PATH)")
+    judge_cmd.add_argument("--out", help="parent folder for the new version (default: ml/artifacts)")
+    judge_cmd.add_argument("--version", help="the version id (default: time and 'judge')")
+    judge_cmd.add_argument("--quiet", action="store_true", help="no progress output")
+    judge_cmd.set_defaults(run=_train_judge)
 
     evaluate_cmd = commands.add_parser("evaluate", help="accuracy on the MNIST test set")
     evaluate_cmd.add_argument("--model", help="a model folder (default: the bundled model)")

@@ -9,27 +9,16 @@ three small steps behind ``predict``.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ml.artifacts import Artifact, ArtifactError, load_artifact
+from ml.judge import OneDigitJudge
+from ml.litert import LiteRTModel
 from ml.preprocess import ImageSource, preprocess
 from ml.second_look import second_look
 from ml.segment import read_number
-
-# The batch interpreter's fixed size; a last, shorter batch is zero-padded. XNNPACK gains
-# nothing per image from larger batches, and past 32 the activations outgrow the caches:
-# MNIST test through batches of 32 took 0.20 ms an image against 0.25 in batches of 256,
-# and a 1000-input call grew the process by 9 MB instead of 38 (README, ninth session).
-BATCH = 32
-# A number's digits are a handful: padding them to 32 would cost several times the work,
-# so up to SMALL_BATCHES chunks go through an interpreter of SMALL_BATCH instead.
-SMALL_BATCH = 8
-SMALL_BATCHES = 8
-
 
 @dataclass(frozen=True)
 class Prediction:
@@ -55,39 +44,22 @@ class NumberPrediction:
     digits: list[NumberDigit]  # left to right
 
 
-def _interpreter(model_path: Path, batch: int):
-    from ai_edge_litert.interpreter import Interpreter
-
-    # One thread: requests run in parallel across workers, and a 28x28 CNN gains nothing
-    # from splitting one inference.
-    interpreter = Interpreter(model_path=str(model_path), num_threads=1)
-    input_detail = interpreter.get_input_details()[0]
-    if tuple(input_detail["shape"][1:]) != (28, 28, 1):
-        raise ArtifactError(f"{model_path} expects input {input_detail['shape']}, not (n, 28, 28, 1)")
-    if batch != input_detail["shape"][0]:
-        interpreter.resize_tensor_input(input_detail["index"], [batch, 28, 28, 1], strict=True)
-    interpreter.allocate_tensors()
-    return interpreter, input_detail["index"], interpreter.get_output_details()[0]["index"]
-
-
 class Predictor:
-    """One loaded model. Thread-safe: each interpreter is used under its own lock."""
+    """One loaded digit model, and the one-digit judge that helps it read numbers.
+    Thread-safe, as ``LiteRTModel`` is."""
 
-    def __init__(self, artifact: Artifact):
+    def __init__(self, artifact: Artifact, judge: OneDigitJudge | None = None):
         self.artifact = artifact
-        try:
-            self._single = _interpreter(artifact.tflite_path, 1)
-        except ValueError as exc:  # LiteRT's word for a file that is not a model
-            raise ArtifactError(f"{artifact.tflite_path} is not a valid LiteRT model ({exc})") from exc
-        self._single_lock = threading.Lock()
-        # Batch interpreters by size, made on first use: most processes never need them.
-        self._batches: dict[int, tuple] = {}
-        self._batches_lock = threading.Lock()
+        self._model = LiteRTModel(artifact.tflite_path)
+        if self._model.outputs != 10:
+            raise ArtifactError(f"{artifact.tflite_path} gives {self._model.outputs} outputs, not ten digits' probabilities")
+        self.judge = judge  # None: touching digits are cut by confidence alone (``ml.cutting``)
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Predictor:
-        """Load a model folder (None: the bundled model). Raises ``ArtifactError``."""
-        return cls(load_artifact(path))
+    def load(cls, path: str | os.PathLike | None = None, *, judge: str | os.PathLike | None = None) -> Predictor:
+        """Load a model folder (None: the bundled model) and a judge folder (None: the
+        bundled judge). Raises ``ArtifactError``."""
+        return cls(load_artifact(path), OneDigitJudge.load(judge))
 
     @property
     def version(self) -> str:
@@ -105,10 +77,12 @@ class Predictor:
 
     def predict_number(self, image: ImageSource) -> NumberPrediction:
         """An image of a whole number -> its digits, left to right (``ml.segment``), all
-        recognized in one batched inference. Raises what ``predict`` raises, and
-        ``TooManyDigitsError`` past ``ml.segment.MAX_DIGITS``."""
+        recognized in one batched inference (and one of the judge's, if a group was cut).
+        Raises what ``predict`` raises, and ``TooManyDigitsError`` past
+        ``ml.segment.MAX_DIGITS``."""
         digits = []
-        for piece, probabilities in read_number(image, self.probabilities_for):
+        one_digit_for = self.judge.one_digit_for if self.judge is not None else None
+        for piece, probabilities in read_number(image, self.probabilities_for, one_digit_for):
             found = self._prediction(piece.model_input, probabilities)
             digits.append(NumberDigit(found.digit, found.confidence, found.probabilities, found.model_input, piece.box))
         return NumberPrediction(
@@ -131,34 +105,10 @@ class Predictor:
 
     def _infer(self, model_inputs: np.ndarray) -> np.ndarray:
         """(n, 28, 28) model inputs -> (n, 10) probabilities: the model alone."""
-        model_inputs = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
-        if len(model_inputs) <= 4:
-            return np.stack([self._infer_one(x) for x in model_inputs]) if len(model_inputs) else np.zeros((0, 10))
-        size = SMALL_BATCH if len(model_inputs) <= SMALL_BATCH * SMALL_BATCHES else BATCH
-        (interpreter, input_index, output_index), lock = self._batch_interpreter(size)
-        chunks = []
-        with lock:
-            for start in range(0, len(model_inputs), size):
-                chunk = model_inputs[start : start + size]
-                padded = np.zeros((size, 28, 28, 1), dtype=np.float32)
-                padded[: len(chunk)] = chunk
-                interpreter.set_tensor(input_index, padded)
-                interpreter.invoke()
-                chunks.append(interpreter.get_tensor(output_index)[: len(chunk)].copy())
-        return np.concatenate(chunks)
-
-    def _batch_interpreter(self, size: int) -> tuple[tuple, threading.Lock]:
-        with self._batches_lock:
-            if size not in self._batches:
-                self._batches[size] = (_interpreter(self.artifact.tflite_path, size), threading.Lock())
-            return self._batches[size]
+        return self._model.infer(model_inputs)
 
     def _infer_one(self, model_input: np.ndarray) -> np.ndarray:
-        interpreter, input_index, output_index = self._single
-        with self._single_lock:
-            interpreter.set_tensor(input_index, model_input.reshape(1, 28, 28, 1).astype(np.float32, copy=False))
-            interpreter.invoke()
-            return interpreter.get_tensor(output_index)[0].copy()
+        return self._model.infer_one(model_input)
 
     @staticmethod
     def _prediction(model_input: np.ndarray, probabilities: np.ndarray) -> Prediction:

@@ -97,7 +97,7 @@ def train(
 
     result = TrainResult(
         model=model, arch=arch, epochs=epochs, batch_size=batch_size, seed=seed,
-        n_train=len(x_train), n_extra=n_extra, data=_data_record(data_path, limit),
+        n_train=len(x_train), n_extra=n_extra, data=data_record(data_path, limit),
         augmentation=recipe.as_dict() if recipe else {}, test_set=(x_test, y_test),
     )
     started = time.perf_counter()
@@ -188,10 +188,10 @@ def save_trained(result: TrainResult, out_dir: str | os.PathLike, version: str, 
         "history": result.history,
         **metadata,
     }
-    return save_artifact(_without_optimizer(result.model), out_dir, record, scorer=score)
+    return save_artifact(without_optimizer(result.model), out_dir, record, scorer=score)
 
 
-def _without_optimizer(model):
+def without_optimizer(model):
     """A copy of the trained model with its weights and no optimizer: what serving, export
     and evaluation load, a third of the size, and loadable without this module's
     learning-rate schedule (a model file would otherwise carry it)."""
@@ -213,7 +213,7 @@ def _with_extra(x_train, y_train, extra_samples):
     return x_all, y_all, len(x_extra)
 
 
-def _data_record(data_path, limit) -> dict:
+def data_record(data_path, limit) -> dict:
     file = resolve_mnist_path(data_path)
     if file is None:
         return {"source": "keras.datasets.mnist", "sha256": None, "limit": limit}

@@ -85,7 +85,9 @@ def test_serving_never_imports_tensorflow():
 
     code = (
         "import sys; from ml.predictor import Predictor; from tests.drawings import draw_one, png_bytes;"
-        "Predictor.load().predict(png_bytes(draw_one()));"
+        "from tests.ml.test_numbers import number_image;"
+        "predictor = Predictor.load(); predictor.predict(png_bytes(draw_one()));"
+        "assert predictor.predict_number(png_bytes(number_image('2026', gap=-10))).number == '2026';"
         "print(any(m == 'tensorflow' or m.startswith('tensorflow.') or m == 'keras' for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -185,7 +185,8 @@ def test_a_web_worker_predicts_without_tensorflow_on_one_thread(tmp_path):
     result = run_python(code, env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "digit 1 threads [1] heavy []"
+    # Two interpreters, one thread each: the digit model's and the one-digit judge's.
+    assert result.stdout.strip() == "digit 1 threads [1, 1] heavy []"
 
 
 def test_gunicorn_caps_the_numeric_libraries_at_one_thread(tmp_path):
