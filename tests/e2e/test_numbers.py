@@ -120,3 +120,20 @@ def test_uploads_on_the_draw_page_follow_the_mode(signed_in_page, tmp_path):
     expect(card.locator(".digit-box")).to_have_count(2)
     expect(card.locator('[data-slot="bars"]')).to_be_hidden()
     assert list(Submission.objects.values_list("mode", "number", "source")) == [("number", "10", "upload")]
+
+
+def test_overlapping_zeros_are_read_as_two_digits(signed_in_page):
+    """Two 0s whose strokes run into each other: one piece of ink, two digits. The
+    one-digit judge tells the pair from one wide 0; by confidence alone it is one digit."""
+    from ml.predictor import Predictor
+    from ml.segment import read_number
+
+    page = signed_in_page
+    page.get_by_role("radio", name="Number").check()
+    for left in (0.8, 1.15):  # in thirds of the canvas's width
+        draw(page, [((left + x) / 3, y) for x, y in zero()], steps=8)
+    page.get_by_test_id("recognize").click()
+    expect_number(page, "00")
+    drawn = bytes(Submission.objects.get().image)
+    digits = read_number(drawn, Predictor.load().probabilities_for)
+    assert len(digits) == 1, "without the judge, the pair is one digit"
