@@ -11,6 +11,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
 
+from recognizer import services
 from recognizer.models import Submission
 
 MAX_PAGE_SIZE = 100
@@ -58,6 +59,10 @@ class SubmissionOut(Schema):
 
 class PredictionOut(SubmissionOut):
     model_input: str = Field(description="The same as model_input_url, inline: data:image/png;base64,...")
+    several_digits: bool = Field(
+        description="Digit mode: the ink is much wider than one digit, so a number may have been meant "
+        '(send it again with "mode": "number"). Always false in number mode.'
+    )
 
 
 class SubmissionPage(Schema):
@@ -187,7 +192,11 @@ def prediction_json(submission: Submission) -> dict:
     """A new submission as ``PredictionOut``: with its model input inline, so the page can
     show what the model saw without another request."""
     model_input = base64.b64encode(bytes(submission.model_input)).decode("ascii")
-    return {**submission_json(submission), "model_input": "data:image/png;base64," + model_input}
+    return {
+        **submission_json(submission),
+        "model_input": "data:image/png;base64," + model_input,
+        "several_digits": services.may_be_several_digits(submission),
+    }
 
 
 def correction_json(submission: Submission) -> dict:

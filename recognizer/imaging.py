@@ -72,6 +72,12 @@ def model_inputs_png(model_inputs) -> bytes:
     return _encode(Image.fromarray(pixels, mode="L"), "PNG", optimize=True)
 
 
+def model_input_array(png: bytes) -> np.ndarray:
+    """A stored ``model_input_png`` back as the (28, 28) floats 0..1 it was made from."""
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
 def browser_image(*, image_bytes: bytes, content_type: str) -> tuple[bytes, str]:
     """The stored image in a format browsers show: as stored, or converted to PNG."""
     if content_type in BROWSER_MIME_TYPES:

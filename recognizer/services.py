@@ -10,6 +10,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from ml.framing import looks_like_several_digits
 from ml.preprocess import (
     EmptyImageError,
     ImageTooLargeError,
@@ -217,6 +218,15 @@ def _decode(image_bytes: bytes):
         raise SubmissionError(str(exc), reason=SubmissionError.TOO_LARGE) from exc
     except InvalidImageError as exc:
         raise SubmissionError(str(exc), reason=SubmissionError.INVALID) from exc
+
+
+def may_be_several_digits(submission: Submission) -> bool:
+    """Digit mode: whether the ink the model saw is much wider than one digit
+    (``ml.framing.looks_like_several_digits``), so the person may have meant a number
+    and should hear about Number mode. Read from the stored 28x28 input."""
+    if submission.mode != Submission.Mode.DIGIT:
+        return False
+    return looks_like_several_digits(imaging.model_input_array(bytes(submission.model_input)))
 
 
 def submission_delete(*, user, submission_id: int) -> None:

@@ -47,6 +47,7 @@ class UploadResult:
     name: str
     submission: Submission | None = None
     error: str | None = None
+    several_digits: bool = False  # digit mode, but the ink looks like a number
 
 
 @login_required
@@ -78,7 +79,7 @@ def _recognize_upload(user, image, mode: str) -> UploadResult:
         return UploadResult(name=image.name, error=str(exc))
     except serving.ModelUnavailable:
         return UploadResult(name=image.name, error=serving.UNAVAILABLE_MESSAGE)
-    return UploadResult(name=image.name, submission=submission)
+    return UploadResult(name=image.name, submission=submission, several_digits=services.may_be_several_digits(submission))
 
 
 @login_required

@@ -137,3 +137,25 @@ def test_overlapping_zeros_are_read_as_two_digits(signed_in_page):
     drawn = bytes(Submission.objects.get().image)
     digits = read_number(drawn, Predictor.load().probabilities_for)
     assert len(digits) == 1, "without the judge, the pair is one digit"
+
+
+def test_a_number_drawn_in_digit_mode_suggests_number_mode(signed_in_page):
+    page = signed_in_page
+    hint = page.locator("#several-digits-hint")
+
+    def small(points, centre):  # a digit at 45 % size, centred at ``centre`` of the width
+        return [(centre + 0.45 * (x - 0.5), 0.5 + 0.45 * (y - 0.5)) for x, y in points]
+
+    draw(page, small(ONE, 0.3), steps=8)
+    draw(page, small(zero(), 0.7), steps=8)
+    page.get_by_test_id("recognize").click()
+    expect_recognized(page)
+    expect(hint).to_be_visible()
+    expect(hint.get_by_role("link", name="switch to Number")).to_have_attribute("href", "?mode=number")
+    page.screenshot(path="/tmp/exp/hint_draw.png")
+
+    page.get_by_test_id("clear").click()
+    draw(page, ONE)
+    page.get_by_test_id("recognize").click()
+    expect(page.get_by_test_id("prediction")).to_have_text("1")
+    expect(hint).to_be_hidden()

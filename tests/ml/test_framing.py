@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ml.framing import MAX_SHEAR, deskew, slant
+from ml.framing import MAX_SHEAR, deskew, looks_like_several_digits, slant
 from ml.preprocess import preprocess
-from tests.drawings import center_of_mass, draw_one, png_bytes
+from tests.drawings import center_of_mass, draw_number, draw_one, draw_zero, png_bytes
 
 
 def leaning_bar(shear: float, half_height: int = 10) -> np.ndarray:
@@ -56,3 +56,11 @@ def test_shear_is_capped_so_a_steep_stroke_is_not_stood_up():
 def test_served_inputs_are_upright():
     model_input = preprocess(png_bytes(draw_one(slant=40)))  # a 1 leaning hard to the right
     assert abs(slant(model_input)[0]) < 0.05
+
+
+def test_a_number_framed_as_one_digit_looks_like_several_digits():
+    for number in ("10", "100", "1010"):
+        assert looks_like_several_digits(preprocess(png_bytes(draw_number(number)))), number
+    for digit in (draw_one(), draw_zero()):
+        assert not looks_like_several_digits(preprocess(png_bytes(digit)))
+    assert not looks_like_several_digits(np.zeros((28, 28), np.float32))

@@ -10,7 +10,7 @@ from django.test import Client
 from PIL import Image
 
 from recognizer.models import Submission
-from tests.drawings import huge_png_header
+from tests.drawings import draw_number, huge_png_header, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,15 @@ def test_multipart_one_is_recognized_and_stored(user_client, user, drawn_digit):
     assert submission.source == Submission.Source.UPLOAD  # multipart defaults to upload
     assert submission.digit == 1
     assert submission.model_version.version == body["model_version"] != ""
+
+
+def test_a_number_sent_as_a_digit_comes_with_a_hint(user_client, drawn_digit):
+    number = png_upload(png_bytes(draw_number("100")), name="number.png")
+    assert user_client.post(URL, {"image": number}).json()["several_digits"] is True
+    assert user_client.post(URL, {"image": png_upload(drawn_digit("zero"))}).json()["several_digits"] is False
+    number = png_upload(png_bytes(draw_number("100")), name="number.png")
+    as_number = user_client.post(URL + "?mode=number", {"image": number}).json()
+    assert (as_number["number"], as_number["several_digits"]) == ("100", False)
 
 
 def test_json_data_url_zero_defaults_to_canvas(user_client, drawn_digit):

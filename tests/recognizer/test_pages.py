@@ -5,6 +5,7 @@ from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from recognizer.models import Submission
+from tests.drawings import draw_number, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,20 @@ def test_upload_page_recognizes_several_files_server_side(user_client, drawn_dig
     assert results[2].submission.digit == 0
     assert Submission.objects.filter(source="upload").count() == 2
     assert response.content.decode().count('<li class="result-item') == 3
+
+
+def test_upload_page_suggests_number_mode_for_a_number_in_digit_mode(user_client, drawn_digit):
+    files = [
+        SimpleUploadedFile("number.png", png_bytes(draw_number("100")), content_type="image/png"),
+        SimpleUploadedFile("one.png", drawn_digit("one"), content_type="image/png"),
+    ]
+    response = user_client.post("/upload/", {"images": files, "mode": "digit"})
+    assert [result.several_digits for result in response.context["results"]] == [True, False]
+    assert response.content.decode().count("This looks like more than one digit.") == 1
+    number = SimpleUploadedFile("number.png", png_bytes(draw_number("100")), content_type="image/png")
+    response = user_client.post("/upload/", {"images": [number], "mode": "number"})
+    assert response.context["results"][0].submission.number == "100"
+    assert "This looks like more than one digit." not in response.content.decode()
 
 
 def test_upload_page_without_files_says_so(user_client):

@@ -147,6 +147,7 @@
     byId("model-input").src = result.model_input;
     byId("result-link").href = result.url;
     renderBars(byId("bars"), result.probabilities, result.digit);
+    byId("several-digits-hint").hidden = !result.several_digits;
     window.DigitsCorrection?.mount(byId("result-correction"), result);
   }
 
@@ -255,6 +256,7 @@
       slot("digit").textContent = String(result.digit);
       renderBars(slot("bars"), result.probabilities, result.digit);
       slot("digits").hidden = true;
+      slot("several-digits").hidden = !result.several_digits;
     }
     window.DigitsCorrection?.mount(slot("correction"), result, { compact: true });
   }
