@@ -38,7 +38,12 @@ def home(request):
     return render(
         request,
         "recognizer/draw.html",
-        {"upload_form": UploadForm(initial={"mode": mode}), "recent": recent, "mode": mode},
+        {
+            "upload_form": UploadForm(initial={"mode": mode}),
+            "recent": recent,
+            "recent_count": RECENT_COUNT,
+            "mode": mode,
+        },
     )
 
 

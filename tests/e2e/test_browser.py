@@ -100,6 +100,8 @@ def test_sign_up_through_the_form_lands_signed_in_on_the_draw_page(page, django_
 
 def test_draw_a_one_then_a_zero_and_recognize_both(signed_in_page, tmp_path):
     page = signed_in_page
+    recent = page.locator("#recent")
+    expect(recent).to_be_hidden()  # nothing drawn yet
 
     draw(page, ONE)
     page.get_by_test_id("recognize").click()
@@ -121,6 +123,11 @@ def test_draw_a_one_then_a_zero_and_recognize_both(signed_in_page, tmp_path):
 
     drawn = list(Submission.objects.order_by("created_at", "pk").values_list("digit", "source"))
     assert drawn == [(1, "canvas"), (0, "canvas")]
+    # The Recent strip follows without a reload, newest first, each linking to its page.
+    expect(recent).to_be_visible()
+    expect(recent.locator(".recent-digit")).to_have_text(["0", "1"])
+    newest = Submission.objects.latest("created_at", "pk")
+    expect(recent.locator(".recent-item").first).to_have_attribute("href", f"/history/{newest.pk}/")
 
 
 def test_a_digit_is_corrected_on_the_result_in_words_a_person_would_use(signed_in_page):
@@ -168,6 +175,7 @@ def test_upload_a_png_from_the_draw_page(signed_in_page, tmp_path):
     expect(card.locator('[data-slot="digit"]')).to_have_text("0")
     expect(card.locator('[data-slot="error"]')).to_be_hidden()
     assert list(Submission.objects.values_list("digit", "source")) == [(0, "upload")]
+    expect(page.locator("#recent .recent-digit")).to_have_text(["0"])
 
 
 def test_upload_page_works_without_javascript(signed_in_page, tmp_path):

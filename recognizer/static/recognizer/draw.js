@@ -104,9 +104,35 @@
       throw new Error("Could not reach the server. Check your connection and try again.");
     }
     const answer = await response.json().catch(() => null);
-    if (response.status === 201 && answer) return answer;
+    if (response.status === 201 && answer) {
+      addRecent(answer);
+      return answer;
+    }
     if (response.status === 401) throw new Error("Your session has ended. Reload the page and log in again.");
     throw new Error((answer && answer.error) || `Recognition failed (HTTP ${response.status}).`);
+  }
+
+  /* The Recent strip, as the server renders it (draw.html), newest first. */
+  function addRecent(result) {
+    const list = byId("recent-list");
+    const link = document.createElement("a");
+    link.className = "recent-item";
+    link.href = result.url;
+    const thumbnail = document.createElement("img");
+    thumbnail.src = result.thumbnail_url;
+    thumbnail.alt = "";
+    const answer = document.createElement("span");
+    answer.className = "recent-digit";
+    answer.textContent = result.answer;
+    const spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.textContent = `Recognized as ${result.answer}, ${formatPercent(result.confidence)} confident`;
+    link.append(thumbnail, answer, spoken);
+    const item = document.createElement("li");
+    item.append(link);
+    list.prepend(item);
+    while (list.children.length > Number(list.dataset.limit)) list.lastElementChild.remove();
+    byId("recent").hidden = false;
   }
 
   async function recognize() {
