@@ -159,3 +159,18 @@ def test_a_number_drawn_in_digit_mode_suggests_number_mode(signed_in_page):
     page.get_by_test_id("recognize").click()
     expect(page.get_by_test_id("prediction")).to_have_text("1")
     expect(hint).to_be_hidden()
+
+
+def test_a_one_digit_number_is_said_once(signed_in_page):
+    page = signed_in_page
+    page.get_by_role("radio", name="Number").check()
+    mouse_number(page, "1")
+    page.get_by_test_id("recognize").click()
+    expect_number(page, "1")
+    expect(page.locator("#number-digits")).to_be_hidden()  # the answer says it all
+
+    page.get_by_test_id("clear").click()
+    mouse_number(page, "10")
+    page.get_by_test_id("recognize").click()
+    expect_number(page, "10")
+    expect(page.locator("#number-digits .number-digit-value")).to_have_text(["1", "0"])

@@ -70,6 +70,15 @@ def test_upload_page_suggests_number_mode_for_a_number_in_digit_mode(user_client
     assert "This looks like more than one digit." not in response.content.decode()
 
 
+def test_upload_page_lists_a_numbers_digits_only_when_there_are_several(user_client, drawn_digit):
+    files = [
+        SimpleUploadedFile("one.png", drawn_digit("one"), content_type="image/png"),
+        SimpleUploadedFile("ten.png", png_bytes(draw_number("10")), content_type="image/png"),
+    ]
+    page = user_client.post("/upload/", {"images": files, "mode": "number"}).content.decode()
+    assert page.count('<ol class="number-digits') == 1 and page.count('class="number-digit-value">') == 2
+
+
 def test_upload_page_without_files_says_so(user_client):
     response = user_client.post("/upload/", {})
     assert "Choose at least one image." in response.content.decode()

@@ -43,8 +43,10 @@
     );
   }
 
-  /* Each digit with its confidence, left to right. */
+  /* Each digit with its confidence, left to right; hidden for a one-digit number, whose
+   * answer and confidence say it all already. */
   function renderDigits(list, digits) {
+    list.hidden = digits.length < 2;
     list.replaceChildren(
       ...digits.map(({ digit, confidence }) => {
         const item = element("li", "number-digit");
