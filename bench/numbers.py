@@ -38,15 +38,13 @@ from PIL import Image
 
 from bench import machine
 from bench.canvas import canvas_pngs
-from ml.compose import HEIGHT, MARGIN, WIDTH, lay_out
+from ml.compose import FIT, HEIGHT, MARGIN, SEPARATED_GAP, WIDTH, lay_out
 from ml.pendigits import BRUSH, CANVAS, TABLET_BOX, PenDigit, load_pendigits
 from ml.predictor import Predictor
 from ml.segment import read_number
 from ml.preprocess import MIN_DIGIT_PIXELS, PreprocessError, decode_image, ink_map, ink_parts, to_model_input
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SEPARATED_GAP = (0.06, 0.35)  # of the number's height, between neighbours' ink
-FIT = CANVAS - BRUSH - 4  # the most ink a digit's own 280x280 drawing canvas holds
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ml.pendigits import BRUSH, CANVAS
+
 WIDTH, HEIGHT = 840, 280  # the Number mode canvas
 MARGIN = 20  # left free at the canvas's edges
-BRUSH = 20  # the canvas brush, px
+FIT = CANVAS - BRUSH - 4  # the widest a digit is drawn: what its own 280x280 canvas holds
+SEPARATED_GAP = (0.06, 0.35)  # of the number's height, between neighbours' ink when apart
 INK = 128  # a canvas pixel darker than this is solid stroke, for touching
 
 

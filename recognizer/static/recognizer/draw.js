@@ -8,7 +8,7 @@
   const workspace = document.getElementById("workspace");
   if (!drawPage || !workspace) return;
 
-  const { formatPercent, renderBars, renderBoxes, renderDigits } = window.DigitsResults;
+  const { element, formatPercent, renderBars, renderBoxes, renderDigits } = window.DigitsResults;
   const API_URL = workspace.dataset.apiUrl;
   const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
   const MAX_FILES = 20;
@@ -115,20 +115,14 @@
   /* The Recent strip, as the server renders it (draw.html), newest first. */
   function addRecent(result) {
     const list = byId("recent-list");
-    const link = document.createElement("a");
-    link.className = "recent-item";
+    const link = element("a", "recent-item");
     link.href = result.url;
-    const thumbnail = document.createElement("img");
+    const thumbnail = element("img");
     thumbnail.src = result.thumbnail_url;
     thumbnail.alt = "";
-    const answer = document.createElement("span");
-    answer.className = "recent-digit";
-    answer.textContent = result.answer;
-    const spoken = document.createElement("span");
-    spoken.className = "visually-hidden";
-    spoken.textContent = `Recognized as ${result.answer}, ${formatPercent(result.confidence)} confident`;
-    link.append(thumbnail, answer, spoken);
-    const item = document.createElement("li");
+    const spoken = `Recognized as ${result.answer}, ${formatPercent(result.confidence)} confident`;
+    link.append(thumbnail, element("span", "recent-digit", result.answer), element("span", "visually-hidden", spoken));
+    const item = element("li");
     item.append(link);
     list.prepend(item);
     while (list.children.length > Number(list.dataset.limit)) list.lastElementChild.remove();

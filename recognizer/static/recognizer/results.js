@@ -56,5 +56,5 @@
     );
   }
 
-  window.DigitsResults = { formatPercent, renderBars, renderBoxes, renderDigits };
+  window.DigitsResults = { element, formatPercent, renderBars, renderBoxes, renderDigits };
 })();
