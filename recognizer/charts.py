@@ -247,23 +247,42 @@ def confusion_matrix_chart(matrix: Sequence[Sequence[int]], *, title: str = "Con
     return _svg(width, height, title, body, css_class="chart-confusion")
 
 
+# Where the per-digit bars start: the highest of these that leaves the weakest digit a
+# visible bar. A model at 99 % has every digit above 98 %, and bars drawn from 0 would all
+# look full; a new version trained on little data may be at 60 %, and its bars start at 0.
+BAR_FLOORS = (0.99, 0.98, 0.95, 0.9, 0.8, 0.5, 0.0)
+
+
+def bar_floor(values: Sequence[float]) -> float:
+    """The accuracy at the bars' left end: at most the weakest value less its gap to
+    100 %, so the weakest bar is never shorter than half the scale."""
+    weakest = min(values)
+    return next((floor for floor in BAR_FLOORS if floor <= weakest - (1.0 - weakest) + 1e-9), 0.0)
+
+
 def per_class_accuracy_chart(accuracies: Sequence[float], *, title: str = "Accuracy per digit") -> str:
-    """Ten horizontal bars from 0 to 100%, the weakest digit in red."""
+    """Ten horizontal bars from ``bar_floor`` to 100 %, the weakest digit in red, the
+    scale's two ends written under the bars so a zoomed scale is never mistaken for 0."""
     values = _ten_fractions(accuracies)
     row, left, bar_width = 22, 24, 250
-    width, height = left + bar_width + 60, row * len(DIGITS) + 8
+    width, height = left + bar_width + 60, row * len(DIGITS) + 24
     weakest = min(DIGITS, key=lambda digit: values[digit])
+    floor = bar_floor(values)
     body = []
     for digit in DIGITS:
         y = 4 + digit * row
         colour = "#b91c1c" if digit == weakest else SERIES_COLOURS[0]
         label = f"Digit {digit}: {_value_text(values[digit], percent=True)}"
+        length = (values[digit] - floor) / (1.0 - floor) * bar_width
         body.append(_text(left - 10, y + 13, str(digit), anchor="end", extra=' font-weight="600"'))
         body.append(f'<rect x="{left}" y="{y + 3}" width="{bar_width}" height="12" rx="6" fill="#eef0f8"/>')
-        body.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{values[digit] * bar_width:.1f}" '
+        body.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{length:.1f}" '
                     f'height="12" rx="6" fill="{colour}"><title>{escape(label)}</title></rect>')
         body.append(_text(left + bar_width + 8, y + 13, _value_text(values[digit], percent=True),
                           anchor="start", extra=f' fill="{colour if digit == weakest else TEXT}"'))
+    scale_y = 4 + len(DIGITS) * row + 12
+    body.append(_text(left, scale_y, f"{floor:.0%}", anchor="start", extra=f' class="scale" fill="{MUTED}"'))
+    body.append(_text(left + bar_width, scale_y, "100%", anchor="end", extra=f' class="scale" fill="{MUTED}"'))
     return _svg(width, height, title, body, css_class="chart-bars")
 
 

@@ -69,6 +69,9 @@ def test_history_shows_every_answer_and_filters_by_mode(user_client, user, make_
 
     assert re.search(r'class="digit-medium number-medium"[^>]*>2026<', everything)
     assert re.search(r'class="digit-medium"[^>]*>7<', everything)
+    # A number's card stacks its answer above its facts (numbers.css), a digit's does not.
+    assert everything.count('class="history-meta is-number"') == 1
+    assert everything.count('class="history-meta"') == 1
     assert "→ 2027" in everything
     assert f"/history/{number.pk}/" in numbers and f"/history/{digit.pk}/" not in numbers
     assert "Filter by recognized digit" not in numbers  # numbers have no one digit
@@ -86,7 +89,7 @@ def test_history_thumbnails_of_numbers_have_their_boxes_in_one_query(
     with django_assert_max_num_queries(6):  # session, user, count, page, the pages' digits
         page = user_client.get("/history/").content.decode()
 
-    thumbs = re.findall(r'<span class="history-thumb( is-number)?">(.*?)<span class="history-meta">', page, re.S)
+    thumbs = re.findall(r'<span class="history-thumb( is-number)?">(.*?)<span class="history-meta[ a-z-]*">', page, re.S)
     assert sorted(bool(is_number) for is_number, _ in thumbs) == [False, True, True, True]
     boxes = [len(re.findall(r'class="digit-box"', html)) for is_number, html in thumbs if is_number]
     assert sorted(boxes) == [2, 3, 4], "a box per digit"
