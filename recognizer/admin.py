@@ -87,8 +87,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_per_page = 50
     fields = [
         "user", "mode", "source", "image_preview", "model_input_preview", "digit", "number", "confidence",
-        "probabilities", "true_digit", "true_number", "corrected_at", "model_version", "latency_ms",
-        "image_content_type", "created_at",
+        "probabilities", "true_digit", "true_number", "corrected_at", "model_version", "judge_version",
+        "latency_ms", "image_content_type", "created_at",
     ]
     readonly_fields = fields
     inlines = [SubmissionDigitInline]

@@ -46,6 +46,10 @@ class SubmissionOut(Schema):
     probabilities: list[float] | None = Field(description="Digit mode: ten probabilities, for 0 to 9.")
     digits: list[SubmissionDigitOut] = Field(description="Number mode: each digit, left to right; empty otherwise.")
     model_version: str
+    judge_version: str | None = Field(
+        description="Number mode: the one-digit judge that helped cut touching digits; null for a digit, "
+        "and for numbers read without one or stored before it was recorded."
+    )
     true_answer: str | None = Field(description="What the owner said it really is; null until they said.")
     is_correct: bool | None = Field(description="Whether the model was right, by the owner's word.")
     corrected_at: datetime | None
@@ -176,6 +180,7 @@ def submission_json(submission: Submission) -> dict:
             for digit in (submission.digits.all() if is_number else ())
         ],
         "model_version": submission.model_version.version,
+        "judge_version": submission.judge_version or None,
         "true_answer": submission.true_answer,
         "is_correct": submission.is_correct,
         "corrected_at": submission.corrected_at,

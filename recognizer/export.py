@@ -37,6 +37,7 @@ COLUMNS = (
     "true_answer",
     "correct",
     "model_version",
+    "judge_version",
     "image_file",
     "model_input_file",
     "digit_input_files",
@@ -84,6 +85,7 @@ def _submissions(user) -> QuerySet[Submission]:
         .only(
             "id", "created_at", "mode", "source", "digit", "number", "confidence",
             "true_digit", "true_number", "image_content_type", "model_version__version",
+            "judge_version",
         )
         .prefetch_related(Prefetch("digits", queryset=digits))
         .order_by("created_at", "id")
@@ -109,6 +111,7 @@ def _row(submission: Submission) -> list[str]:
         submission.true_answer or "",
         "" if correct is None else ("yes" if correct else "no"),
         _cell(submission.model_version.version),
+        _cell(submission.judge_version),
         image_file_name(submission.pk, submission.image_content_type),
         model_input_file_name(submission.pk),
         json.dumps([digit_input_file_name(submission.pk, digit.position) for digit in digits]) if digits else "",

@@ -151,6 +151,10 @@ class Submission(models.Model):
     probabilities = models.JSONField(null=True, blank=True, validators=[validate_probabilities])
     # PROTECT: a version that answered someone cannot vanish from under their history.
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="submissions")
+    # Number mode only: the one-digit judge that decided where touching digits were cut
+    # (ml.judge; it comes with the serving code, not as a ModelVersion). Blank for a digit,
+    # a number read without a judge, and numbers stored before it was recorded.
+    judge_version = models.CharField(max_length=100, blank=True)
     latency_ms = models.FloatField(validators=[MinValueValidator(0.0)])
     created_at = models.DateTimeField(default=timezone.now)
     # The user's word on the answer: a confirmation stores the predicted answer, a
@@ -193,6 +197,9 @@ class Submission(models.Model):
                     & ~models.Q(number="")
                 ),
                 name="submission_mode_fields",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mode="number") | models.Q(judge_version=""), name="submission_judge_numbers_only"
             ),
         ]
 

@@ -114,7 +114,7 @@ def _submission_create(
     started = time.perf_counter()
     try:
         if mode == Submission.Mode.NUMBER:
-            answer, digits = _number_answer(predictor.predict_number(image))
+            answer, digits = _number_answer(predictor.predict_number(image), judge=predictor.judge)
         else:
             answer, digits = _digit_answer(predictor.predict(image)), []
     except EmptyImageError as exc:
@@ -168,8 +168,9 @@ def _digit_answer(prediction) -> dict:
     }
 
 
-def _number_answer(prediction) -> tuple[dict, list[SubmissionDigit]]:
-    """A ``NumberPrediction`` as the Submission's answer fields and its unsaved digit rows."""
+def _number_answer(prediction, *, judge) -> tuple[dict, list[SubmissionDigit]]:
+    """A ``NumberPrediction`` as the Submission's answer fields and its unsaved digit rows;
+    ``judge`` is the predictor's one-digit judge (None: it read without one)."""
     if not prediction.digits:  # the predictor raises for a blank image; this is a backstop
         raise EmptyImageError("no digits found")
     if len(prediction.digits) > MAX_NUMBER_DIGITS:
@@ -193,6 +194,7 @@ def _number_answer(prediction) -> tuple[dict, list[SubmissionDigit]]:
         # string and the rows cannot disagree.
         "number": "".join(str(digit.digit) for digit in digits),
         "confidence": _fraction(prediction.confidence),
+        "judge_version": judge.version if judge is not None else "",
     }
     return answer, digits
 

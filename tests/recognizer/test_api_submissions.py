@@ -144,6 +144,7 @@ def test_a_digit_submission_in_full(user_client, history):
         "probabilities": submission.probabilities,
         "digits": [],
         "model_version": "test-version",
+        "judge_version": None,
         "true_answer": "1",
         "is_correct": False,
         "corrected_at": submission.corrected_at.isoformat(),
@@ -162,6 +163,7 @@ def test_a_number_submission_has_its_digits_left_to_right(user_client, history):
     assert (body["mode"], body["answer"], body["number"], body["digit"], body["probabilities"]) == (
         "number", "2026", "2026", None, None)
     assert [digit["digit"] for digit in body["digits"]] == [2, 0, 2, 6]
+    assert body["judge_version"] is None  # stored without a judge
     assert [digit["position"] for digit in body["digits"]] == [0, 1, 2, 3]
     first = body["digits"][0]
     assert set(first) == {"position", "digit", "confidence", "probabilities", "box"}

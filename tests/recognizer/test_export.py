@@ -30,7 +30,9 @@ def history(user, other_user, make_submission):
             user=user, digit=1, true_digit=4, source=Submission.Source.UPLOAD, image=jpeg.getvalue(),
             image_content_type="image/jpeg", model_version="=HYPERLINK(1)",
         ),
-        "number": number_submission(user=user, number="42", true_number="47", confidence=0.9),
+        "number": number_submission(
+            user=user, number="42", true_number="47", confidence=0.9, judge_version="20261122-judge-bundled-v1"
+        ),
         "bobs": make_submission(user=other_user, digit=3),
     }
 
@@ -62,6 +64,7 @@ def test_the_csv_has_a_row_per_own_submission_oldest_first(user_client, history)
     assert float(first["confidence"]) == pytest.approx(0.95)
     assert first["digit_confidences"] == first["digit_boxes"] == ""
     assert first["model_version"] == "test-version"
+    assert first["judge_version"] == ""
     assert first["image_file"] == f"images/{confirmed.pk}.png"
     assert first["model_input_file"] == f"inputs/{confirmed.pk}.png"
 
@@ -72,6 +75,7 @@ def test_the_csv_has_a_row_per_own_submission_oldest_first(user_client, history)
 
     third = rows[2]
     assert (third["mode"], third["answer"], third["true_answer"], third["correct"]) == ("number", "42", "47", "no")
+    assert third["judge_version"] == "20261122-judge-bundled-v1"
     assert json.loads(third["digit_confidences"]) == [0.9, 0.9]
     assert json.loads(third["digit_boxes"]) == [[0.0, 0.1, 0.5, 0.8], [0.5, 0.1, 0.5, 0.8]]
     assert json.loads(third["digit_input_files"]) == [f"inputs/{number.pk}-0.png", f"inputs/{number.pk}-1.png"]

@@ -39,6 +39,7 @@ class StubPredictor:
     """Answers ``predict_number`` with the digits it was given (boxes 0.1 wide)."""
 
     version = "stub-number-version"
+    judge = None  # reads without a one-digit judge
 
     def __init__(self, digits, *, confidence=0.5, box=None):
         self.digits = digits
@@ -99,6 +100,19 @@ def test_a_number_is_one_submission_with_its_digits(user):
     assert (strip.format, strip.size, strip.mode) == ("PNG", (84, 28), "L")
 
 
+def test_a_number_records_the_judge_that_read_it_and_a_digit_none(user, drawn_digit):
+    judge = serving.get_predictor().judge
+    assert judge is not None and judge.version
+
+    assert create_number(user).judge_version == judge.version
+    assert services.submission_create(user=user, image_bytes=drawn_digit("one"), source="canvas").judge_version == ""
+
+
+def test_a_number_read_without_a_judge_records_none(user, stub_predictor):
+    stub_predictor([4, 2])
+    assert create_number(user).judge_version == ""
+
+
 def test_the_strip_is_the_digits_inputs_side_by_side(user):
     submission = create_number(user)
 
@@ -128,6 +142,7 @@ def test_a_failure_while_storing_the_digits_stores_nothing(user, monkeypatch):
         {"mode": "digit", "number": "12"},  # a digit with a number
         {"mode": "digit", "true_number": "12"},
         {"mode": "digit", "digit": None},  # a digit without one
+        {"mode": "digit", "judge_version": "20261122-judge-bundled-v1"},  # no judge reads a digit
     ],
 )
 def test_the_database_refuses_mixed_mode_fields(user, make_submission, fields):
