@@ -19,8 +19,9 @@ training numbers are laid out by too, from MNIST digits). Two sets, ``--count`` 
 
 Scored: the whole number right, each digit right (the true digits less the edit distance
 to the answer, so a digit lost or added costs one), and how many numbers came out with
-the wrong count of digits. In the same run, for contrast: the segmenter without the
-one-digit judge (touching digits cut by the model's confidence alone), each digit read
+the wrong count of digits. In the same run, for contrast: the segmenter without seams
+(touching digits cut by vertical lines only), without the one-digit judge (vertical cuts
+chosen by the model's confidence alone), each digit read
 from its own canvas (no segmentation at all), and the naive way: every connected piece
 of ink (but specks) read as one digit, no merging and no splitting.
 """
@@ -169,6 +170,15 @@ def _read(predictor: Predictor, png: bytes) -> str:
         return ""
 
 
+def _read_without_seams(predictor: Predictor, png: bytes) -> str:
+    """As served before seams: touching digits cut by vertical lines only."""
+    try:
+        pieces = read_number(png, predictor.probabilities_for, predictor.judge.one_digit_for, seams=False)
+    except PreprocessError:
+        return ""
+    return "".join(str(int(p.argmax())) for _, p in pieces)
+
+
 def _read_without_judge(predictor: Predictor, png: bytes) -> str:
     """As served before the one-digit judge: touching digits cut by confidence alone."""
     try:
@@ -194,25 +204,29 @@ def main(argv=None) -> int:
         ours = [_read(predictor, n.png) for n in numbers]
         seconds = time.perf_counter() - started
         unjudged = [_read_without_judge(predictor, n.png) for n in numbers]
+        unseamed = [_read_without_seams(predictor, n.png) for n in numbers]
         naive = [components_only(predictor, n.png) for n in numbers]
         alone = ["".join(str(p.digit) for p in predictor.predict_batch(list(n.digit_pngs))) for n in numbers]
         rows["touching" if touching else "separated"] = [
-            *(score(numbers, answers) for answers in (ours, alone, naive, unjudged)), seconds,
+            *(score(numbers, answers) for answers in (ours, alone, naive, unjudged, unseamed)), seconds,
             sum(n.touching_pairs for n in numbers),
         ]
 
     print(f"model {predictor.version}, judge {predictor.judge.version}; {WIDTH}x{HEIGHT} canvases of 2-6 pendigits drawings drawn by {canvas}, "
           f"seed {args.seed}; {machine()}\n")
     print("| set       | numbers | digits | whole number | per digit | wrong count | ms/number "
-          "| no judge: whole / per digit | digits alone: whole | naive: whole / per digit / wrong count |")
+          "| no seams: whole / per digit | no judge: whole / per digit | digits alone: whole "
+          "| naive: whole / per digit / wrong count |")
     print("|-----------|--------:|-------:|-------------:|----------:|------------:|----------:"
-          "|----------------------------:|--------------------:|--------------------------------------:|")
-    for name, (ours, alone, naive, unjudged, seconds, _) in rows.items():
+          "|----------------------------:|----------------------------:|--------------------:"
+          "|--------------------------------------:|")
+    for name, (ours, alone, naive, unjudged, unseamed, seconds, _) in rows.items():
         print(f"| {name:<9} | {ours['numbers']:7d} | {ours['digits']:6d} | {ours['whole']:12.2%} | "
               f"{ours['per_digit']:9.2%} | {ours['wrong_count']:11.2%} | {1000 * seconds / ours['numbers']:9.1f} "
+              f"| {unseamed['whole']:11.2%} / {unseamed['per_digit']:.2%} "
               f"| {unjudged['whole']:11.2%} / {unjudged['per_digit']:.2%} | {alone['whole']:19.2%} "
               f"| {naive['whole']:14.2%} / {naive['per_digit']:.2%} / {naive['wrong_count']:.2%} |")
-    touching = rows["touching"][5]
+    touching = rows["touching"][6]
     print(f"\ntouching set: {touching} neighbour pairs whose strokes touch (in {args.count} numbers).")
     print("digits alone: each digit read from its own 280x280 canvas (no segmentation), the ceiling "
           f"for this model: {rows['separated'][1]['per_digit']:.2%} of digits right.")

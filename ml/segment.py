@@ -64,11 +64,16 @@ class TooManyDigitsError(PreprocessError):
 
 
 def read_number(
-    source: ImageSource, probabilities_for: ProbabilitiesFor, one_digit_for: OneDigitFor | None = None
+    source: ImageSource,
+    probabilities_for: ProbabilitiesFor,
+    one_digit_for: OneDigitFor | None = None,
+    *,
+    seams: bool = True,
 ) -> list[tuple[DigitPiece, np.ndarray]]:
     """Any accepted image of a number -> its digits left to right, each with the ten
     probabilities ``probabilities_for`` gave it. ``one_digit_for``: the one-digit judge,
-    asked about the pieces of groups that may be touching digits (``ml.cutting``).
+    asked about the pieces of groups that may be touching digits (``ml.cutting``); with it,
+    and ``seams``, those groups are also cut along seams.
 
     Raises what ``preprocess`` raises (``EmptyImageError`` for no ink, ``InvalidImageError``
     for a bad file) and ``TooManyDigitsError`` past ``MAX_DIGITS``.
@@ -79,7 +84,8 @@ def read_number(
     if len(groups) > MAX_DIGITS:
         raise TooManyDigitsError(_too_many(len(groups)))
     pair_aspect = PAIR_ASPECT if one_digit_for is None else JUDGED_PAIR_ASPECT
-    clusters = [_Cluster(parts, cluster, pair_aspect) for cluster in _clusters(groups, typical_height(parts))]
+    seams = seams and one_digit_for is not None
+    clusters = [_Cluster(parts, cluster, pair_aspect, seams=seams) for cluster in _clusters(groups, typical_height(parts))]
     candidates = [piece for cluster in clusters for piece in cluster.pieces]
     probabilities = probabilities_for(np.stack([piece.model_input for piece in candidates]))
     judged = None
@@ -189,10 +195,10 @@ class _Cluster:
     ``judged``: which of the pieces the one-digit judge is asked about (those of groups
     that have been cut: a group read only whole needs no judge)."""
 
-    def __init__(self, parts: InkParts, groups: list[Group], pair_aspect: float):
-        self.cuttings = [Cutting(parts, group, pair_aspect) for group in groups]
-        self.pieces = [piece for cutting in self.cuttings for piece in cutting.pieces.values()]
-        judged = [cutting.is_cut for cutting in self.cuttings for _ in cutting.pieces]
+    def __init__(self, parts: InkParts, groups: list[Group], pair_aspect: float, *, seams: bool = False):
+        self.cuttings = [Cutting(parts, group, pair_aspect, seams=seams) for group in groups]
+        self.pieces = [piece for cutting in self.cuttings for piece in cutting.candidates]
+        judged = [cutting.is_cut for cutting in self.cuttings for _ in cutting.candidates]
         self.runs: dict[tuple[int, int], int] = {}  # (first, last) group -> index in pieces
         boxes = np.array([group.box for group in groups])
         for first in range(len(groups)):
@@ -213,7 +219,7 @@ class _Cluster:
     def read(self, probabilities: np.ndarray, one_digit: np.ndarray | None = None) -> Reading:
         own, start = [], 0
         for cutting in self.cuttings:
-            end = start + len(cutting.pieces)
+            end = start + len(cutting.candidates)
             own.append(cutting.best(probabilities[start:end], None if one_digit is None else one_digit[start:end]))
             start = end
         # Strokes apart are digits apart unless as one they read clearly better. Each run
