@@ -10,8 +10,8 @@ import platform
 
 def machine() -> str:
     """The CPU a table was measured on, for its header. This project's machines differ:
-    the same code serves twice as fast on one as on another (README, "The bundled model"),
-    so a timing means little without it."""
+    the same code serves twice as fast on one as on another (docs/experiments.md, "On a
+    slower machine"), so a timing means little without it."""
     fields = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:

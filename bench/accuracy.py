@@ -52,12 +52,17 @@ def score_pendigits(predictor: Predictor, folder: Path, limit: int | None) -> di
     return rows
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__)
+def add_accuracy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model, the MNIST file and the drawings an accuracy measurement reads."""
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--data", default=os.environ.get("DIGITS_MNIST_PATH") or str(SHARED / "mnist.npz"))
     parser.add_argument("--pendigits", default=str(SHARED / "pendigits-dev"))
     parser.add_argument("--limit", type=int, help="only the first N pendigits digits")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__)
+    add_accuracy_arguments(parser)
     args = parser.parse_args(argv)
 
     predictor = Predictor.load(args.model)

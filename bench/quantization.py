@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import machine
-from bench.accuracy import MODES, SHARED
+from bench.accuracy import MODES, add_accuracy_arguments
 from bench.canvas import canvas_pngs
 from bench.latency import timed
 from ml.artifacts import KERAS_FILE, METADATA_FILE, TFLITE_FILE, load_artifact
@@ -86,10 +86,7 @@ def model_folder(base: Path, tflite: bytes, into: Path, name: str) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.quantization", description=__doc__)
-    parser.add_argument("--model", help="model folder (default: the bundled model)")
-    parser.add_argument("--data", default=os.environ.get("DIGITS_MNIST_PATH") or str(SHARED / "mnist.npz"))
-    parser.add_argument("--pendigits", default=str(SHARED / "pendigits-dev"))
-    parser.add_argument("--limit", type=int, help="only the first N pendigits digits")
+    add_accuracy_arguments(parser)
     args = parser.parse_args(argv)
 
     base = load_artifact(args.model)

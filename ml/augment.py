@@ -46,7 +46,7 @@ _SMOOTH = _smoothing_matrix()
 @dataclass(frozen=True)
 class Augmentation:
     # Rotation, shear and aspect changes are available but off by default: on screen-drawn
-    # digits each made the model worse (README, "What the augmentation is worth").
+    # digits each made the model worse (docs/experiments.md, "What the augmentation is worth").
     rotation: float = 0.0  # degrees, either way
     shear: float = 0.0  # horizontal shear factor, either way
     aspect: float = 0.0  # width stretched or squeezed by up to this share

@@ -12,7 +12,7 @@ centre of the slants it learned. Measured on the pendigits drawings with the bun
 model: *filled* 97.30 % -> 97.84 % (1s 87 % -> 93 %), *as written* 96.49 % -> 96.64 %,
 MNIST test 99.54 % -> 99.56 %. Training images keep their own slant: a model trained on
 upright MNIST read the same upright inputs worse (as written 96.34 %, filled 97.50 %,
-MNIST 99.52 %; README, "Upright, and a second look"), so seeing every slant in training
+MNIST 99.52 %; docs/experiments.md, "Upright, and a second look"), so seeing every slant in training
 and an upright one in serving is the best of both.
 """
 

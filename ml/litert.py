@@ -17,7 +17,7 @@ from ml.artifacts import ArtifactError
 # The batch interpreter's fixed size; a last, shorter batch is zero-padded. XNNPACK gains
 # nothing per image from larger batches, and past 32 the activations outgrow the caches:
 # MNIST test through batches of 32 took 0.20 ms an image against 0.25 in batches of 256,
-# and a 1000-input call grew the process by 9 MB instead of 38 (README, ninth session).
+# and a 1000-input call grew the process by 9 MB instead of 38 (docs/experiments.md, "On a slower machine").
 BATCH = 32
 # A number's digits are a handful: padding them to 32 would cost several times the work,
 # so up to SMALL_BATCHES chunks go through an interpreter of SMALL_BATCH instead.

@@ -10,7 +10,8 @@ hangs on where exactly a stroke fell on the 28x28 grid, and the variants outvote
 
 Only the few unsure inputs pay for the extra inferences, so the median latency is that
 of one inference (``python -m bench.latency`` prints how often the second look is
-taken). README, "The second look", has the measurements behind these settings.
+taken). docs/experiments.md, "Upright, and a second look", has the measurements behind
+these settings.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _moved(rows: int, cols: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 MOVES = (_moved(1, 0), _moved(-1, 0), _moved(0, 1), _moved(0, -1))
-# Measured (README, "The second look"): the moves add to thicker/thinner on MNIST and on
+# Measured (docs/experiments.md, "Upright, and a second look"): the moves add to thicker/thinner on MNIST and on
 # both kinds of drawings. Turned, sheared and zoomed variants were measured too and
 # read drawings worse: inputs are already upright and framed (ml.framing).
 VARIANTS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (thicker, thinner, *MOVES)

@@ -18,7 +18,7 @@ from ml.data import file_sha256, load_mnist, resolve_mnist_path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DEFAULT_EPOCHS = 15  # as good as 30 on MNIST and drawings, in half the time (README)
+DEFAULT_EPOCHS = 15  # as good as 30 on MNIST and drawings, in half the time (docs/experiments.md, "Fifteen epochs")
 DEFAULT_BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
