@@ -118,7 +118,7 @@ def test_the_detail_page_draws_the_boxes_and_lists_the_digits(user_client, user)
     assert 'class="correction-number-input"' in page
     assert "<title>Number 101" in page
     assert "probability-bars" not in page and 'class="bars"' not in page
-    assert re.search(rf"<dt>Cut by judge</dt><dd><code>{submission.judge_version}</code>", page)
+    assert re.search(rf"<dt>One-digit judge</dt><dd><code>{submission.judge_version}</code>", page)
 
 
 def test_each_digits_input_is_served_to_its_owner_only(user_client, other_client, user, make_submission):
