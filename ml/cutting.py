@@ -118,7 +118,10 @@ class Cutting:
     with ``seams`` ``seam_pieces[(i, j)]`` the ink between those cuts' seams.
     ``pair_aspect``: only a group wider than this share of its height is cut at all."""
 
-    def __init__(self, parts: InkParts, group: Group, pair_aspect: float = PAIR_ASPECT, *, seams: bool = False):
+    def __init__(
+        self, parts: InkParts, group: Group, pair_aspect: float = PAIR_ASPECT, *, seams: bool = False,
+        seam_strokes: float = SEAM_STROKES,
+    ):
         y0, y1, x0, x1 = group.box
         height = y1 - y0
         self.keep = keep_labels(parts, group.labels)
@@ -135,20 +138,23 @@ class Cutting:
         # Spans whose seams both run straight down their columns (the group's edges among
         # them): the same ink as between the vertical cuts, read once and used by both ways.
         self.shared_spans: list[tuple[int, int]] = []
+        # Per node, its seam: a column for each row of the group, counted from its left edge.
+        self.seam_bounds: list[np.ndarray] = []
         if seams and strokes is not None:
-            self._cut_along_seams(parts, group.box, strokes)
+            self._cut_along_seams(parts, group.box, strokes, seam_strokes)
         self.aspect = (x1 - x0) / height
 
-    def _cut_along_seams(self, parts: InkParts, box, strokes: np.ndarray) -> None:
-        """The pieces between the cuts' seams (``seam_pieces``, ``shared_spans``)."""
+    def _cut_along_seams(self, parts: InkParts, box, strokes: np.ndarray, seam_strokes: float) -> None:
+        """The pieces between the cuts' seams (``seam_pieces``, ``shared_spans``), of the
+        seams that cross at most ``seam_strokes`` strokes (the judge's training takes all)."""
         y0, y1, x0, x1 = box
         height = y1 - y0
         cuts = [node - x0 for node in self.nodes[1:-1]]
-        paths = _seams(strokes, cuts, height)  # per row of the group, a column counted from x0
-        bounds = [np.zeros(height, dtype=np.int64), *paths, np.full(height, x1 - x0)]
+        paths = _seams(strokes, cuts, height)
+        bounds = self.seam_bounds = [np.zeros(height, dtype=np.int64), *paths, np.full(height, x1 - x0)]
         # A seam that crosses more than SEAM_STROKES strokes cuts through a digit (the top
         # and bottom of a 0), not between two that touch.
-        limit = SEAM_STROKES * stroke_width(strokes.astype(np.float32))
+        limit = seam_strokes * stroke_width(strokes.astype(np.float32))
         usable = [True, *(strokes[np.arange(height), path].sum() <= limit for path in paths), True]
         straight = [True, *((path == cut).all() for path, cut in zip(paths, cuts, strict=True)), True]
         self.shared_spans = [span for span in self.pieces if straight[span[0]] and straight[span[1]]]

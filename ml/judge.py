@@ -20,7 +20,7 @@ from ml.artifacts import ARTIFACTS_DIR, Artifact, ArtifactError, load_artifact
 from ml.litert import LiteRTModel
 
 JUDGE_ARCH = "judge"
-BUNDLED_JUDGE_VERSION = "20261122-judge-bundled-v1"
+BUNDLED_JUDGE_VERSION = "20261202-judge-bundled-v2"
 
 
 def bundled_judge_dir():

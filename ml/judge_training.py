@@ -5,8 +5,10 @@ digits are (``ml.augment``), drawn at a canvas size (strokes about a 20 px brush
 and laid out on the 840x280 Number-mode canvas by ``ml.compose`` exactly as the
 whole-number benchmark lays out its drawings: most neighbours touching or overlapping
 (``TOUCHING_SHARE``), the others a gap apart. The real segmenter then finds the groups
-and their candidate pieces (``ml.segment.group_parts``, ``ml.cutting.Cutting``), and each
-piece is labelled by whose ink it holds, since each digit was drawn on its own layer:
+and their candidate pieces (``ml.segment.group_parts``, ``ml.cutting.Cutting``: between
+vertical cuts, and between the same cuts' seams, every seam, since the judge is to tell
+a seam that parts two digits from one that carves a digit in two), and each piece is
+labelled by whose ink it holds, since each digit was drawn on its own layer:
 
 - *one digit*: at least ``WHOLE_SHARE`` of one digit's ink and at most ``FOREIGN_SHARE``
   of the piece's ink another digit's;
@@ -138,8 +140,9 @@ def label_pieces(canvas: np.ndarray, layers: list[np.ndarray]):
     size = (ink.shape[1], ink.shape[0])
     owned = np.stack([np.asarray(Image.fromarray(layer).resize(size, Image.Resampling.BOX)) for layer in layers])
     totals = (owned * parts.mask).sum(axis=(1, 2))
+    columns = np.arange(parts.mask.shape[1])[None, :]
     for group in groups:
-        cutting = Cutting(parts, group, JUDGED_PAIR_ASPECT)
+        cutting = Cutting(parts, group, JUDGED_PAIR_ASPECT, seams=True, seam_strokes=np.inf)
         if not cutting.is_cut:
             continue
         strokes = cutting.keep[parts.labels] & parts.mask
@@ -147,16 +150,36 @@ def label_pieces(canvas: np.ndarray, layers: list[np.ndarray]):
             inside = strokes.copy()
             inside[:, : cutting.nodes[i]] = False
             inside[:, cutting.nodes[j] :] = False
-            held = (owned * inside).sum(axis=(1, 2))
-            if held.sum() <= 0:
+            verdict = _verdict(owned, totals, inside)
+            if verdict is not None:
+                yield piece.model_input, verdict
+        y0, y1, x0, _ = group.box
+        bounds = cutting.seam_bounds
+        for (i, j), piece in cutting.seam_pieces.items():
+            if (i, j) not in cutting.pieces:  # as many seam pieces as vertical ones, at most
                 continue
-            main = int(np.argmax(held / np.maximum(totals, 1e-6)))
-            share = held[main] / max(totals[main], 1e-6)
-            foreign = 1.0 - held[main] / held.sum()
-            if share >= WHOLE_SHARE and foreign <= FOREIGN_SHARE:
-                yield piece.model_input, 1.0
-            elif share < PART_SHARE or foreign > MIXED_SHARE:
-                yield piece.model_input, 0.0
+            inside = np.zeros_like(strokes)
+            between = (columns >= (x0 + bounds[i])[:, None]) & (columns < (x0 + bounds[j])[:, None])
+            inside[y0:y1] = strokes[y0:y1] & between
+            verdict = _verdict(owned, totals, inside)
+            if verdict is not None:
+                yield piece.model_input, verdict
+
+
+def _verdict(owned: np.ndarray, totals: np.ndarray, inside: np.ndarray) -> float | None:
+    """1.0 if the strokes ``inside`` are exactly one digit's, 0.0 if not, None between
+    (see the module's docstring); ``owned`` is each digit's ink, ``totals`` its sum."""
+    held = (owned * inside).sum(axis=(1, 2))
+    if held.sum() <= 0:
+        return None
+    main = int(np.argmax(held / np.maximum(totals, 1e-6)))
+    share = held[main] / max(totals[main], 1e-6)
+    foreign = 1.0 - held[main] / held.sum()
+    if share >= WHOLE_SHARE and foreign <= FOREIGN_SHARE:
+        return 1.0
+    if share < PART_SHARE or foreign > MIXED_SHARE:
+        return 0.0
+    return None
 
 
 def _ink_crop(digit: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ def history(user, other_user, make_submission):
             image_content_type="image/jpeg", model_version="=HYPERLINK(1)",
         ),
         "number": number_submission(
-            user=user, number="42", true_number="47", confidence=0.9, judge_version="20261122-judge-bundled-v1"
+            user=user, number="42", true_number="47", confidence=0.9, judge_version="20261202-judge-bundled-v2"
         ),
         "bobs": make_submission(user=other_user, digit=3),
     }
@@ -75,7 +75,7 @@ def test_the_csv_has_a_row_per_own_submission_oldest_first(user_client, history)
 
     third = rows[2]
     assert (third["mode"], third["answer"], third["true_answer"], third["correct"]) == ("number", "42", "47", "no")
-    assert third["judge_version"] == "20261122-judge-bundled-v1"
+    assert third["judge_version"] == "20261202-judge-bundled-v2"
     assert json.loads(third["digit_confidences"]) == [0.9, 0.9]
     assert json.loads(third["digit_boxes"]) == [[0.0, 0.1, 0.5, 0.8], [0.5, 0.1, 0.5, 0.8]]
     assert json.loads(third["digit_input_files"]) == [f"inputs/{number.pk}-0.png", f"inputs/{number.pk}-1.png"]

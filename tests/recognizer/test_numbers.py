@@ -142,7 +142,7 @@ def test_a_failure_while_storing_the_digits_stores_nothing(user, monkeypatch):
         {"mode": "digit", "number": "12"},  # a digit with a number
         {"mode": "digit", "true_number": "12"},
         {"mode": "digit", "digit": None},  # a digit without one
-        {"mode": "digit", "judge_version": "20261122-judge-bundled-v1"},  # no judge reads a digit
+        {"mode": "digit", "judge_version": "20261202-judge-bundled-v2"},  # no judge reads a digit
     ],
 )
 def test_the_database_refuses_mixed_mode_fields(user, make_submission, fields):
