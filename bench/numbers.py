@@ -170,19 +170,10 @@ def _read(predictor: Predictor, png: bytes) -> str:
         return ""
 
 
-def _read_without_seams(predictor: Predictor, png: bytes) -> str:
-    """As served before seams: touching digits cut by vertical lines only."""
+def _segmented(png: bytes, probabilities_for, one_digit_for=None, *, seams: bool = True) -> str:
+    """The segmenter read with some of its parts off, as served before them."""
     try:
-        pieces = read_number(png, predictor.probabilities_for, predictor.judge.one_digit_for, seams=False)
-    except PreprocessError:
-        return ""
-    return "".join(str(int(p.argmax())) for _, p in pieces)
-
-
-def _read_without_judge(predictor: Predictor, png: bytes) -> str:
-    """As served before the one-digit judge: touching digits cut by confidence alone."""
-    try:
-        return "".join(str(int(p.argmax())) for _, p in read_number(png, predictor.probabilities_for))
+        return "".join(str(int(p.argmax())) for _, p in read_number(png, probabilities_for, one_digit_for, seams=seams))
     except PreprocessError:
         return ""
 
@@ -203,8 +194,9 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         ours = [_read(predictor, n.png) for n in numbers]
         seconds = time.perf_counter() - started
-        unjudged = [_read_without_judge(predictor, n.png) for n in numbers]
-        unseamed = [_read_without_seams(predictor, n.png) for n in numbers]
+        # Touching digits cut by the model's confidence alone, and by vertical lines only.
+        unjudged = [_segmented(n.png, predictor.probabilities_for) for n in numbers]
+        unseamed = [_segmented(n.png, predictor.probabilities_for, predictor.judge.one_digit_for, seams=False) for n in numbers]
         naive = [components_only(predictor, n.png) for n in numbers]
         alone = ["".join(str(p.digit) for p in predictor.predict_batch(list(n.digit_pngs))) for n in numbers]
         rows["touching" if touching else "separated"] = [

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.framing import INK_THRESHOLD, stroke_width
+from ml.framing import stroke_width
 from ml.preprocess import InkParts, PreprocessError, to_model_input
 
 # Widths as a share of the group's height. Pendigits digits drawn with the canvas brush
@@ -162,7 +162,7 @@ class Cutting:
         def seam_piece(i: int, j: int, whole: bool) -> DigitPiece | None:
             if not (usable[i] and usable[j]) or (straight[i] and straight[j]):
                 return None
-            return seam_piece_of(parts, self.keep, box, bounds[i], bounds[j])
+            return piece_of(parts, self.keep, None, seams=(x0 + bounds[i], x0 + bounds[j]))
 
         self.seam_pieces = self._pieces(parts, height, seam_piece)
 
@@ -209,10 +209,10 @@ class Cutting:
         if self.seam_pieces:
             seams = list(zip(self.seam_pieces.items(), probabilities[count:], strict=True))
             judged = list(one_digit[count:])
-            spans = list(self.pieces)
+            position = {span: index for index, span in enumerate(self.pieces)}
             for span in self.shared_spans:
-                seams.append(vertical[spans.index(span)])
-                judged.append(one_digit[spans.index(span)])
+                seams.append(vertical[position[span]])
+                judged.append(one_digit[position[span]])
             ways.append((seams, judged))
         # The best of each way; a seam's reading must beat the vertical cuts' by
         # SEAM_MARGIN: seams also carve one digit (a 0, a 7) into two plausible ones.
@@ -261,38 +261,18 @@ def keep_labels(parts: InkParts, labels: list[int]) -> np.ndarray:
     return keep
 
 
-def piece_of(parts: InkParts, keep: np.ndarray, columns: tuple[int, int] | None) -> DigitPiece | None:
-    """The kept labels' ink, within ``columns`` if given, as a digit (None: no stroke)."""
+def piece_of(
+    parts: InkParts, keep: np.ndarray, columns: tuple[int, int] | None, *, seams: tuple[np.ndarray, np.ndarray] | None = None
+) -> DigitPiece | None:
+    """The kept labels' ink, within ``columns`` or between ``seams`` if given (see
+    ``InkParts.crop``), as a digit (None: no stroke)."""
     try:
-        crop, (y0, y1, x0, x1) = parts.crop(keep, columns)
+        crop, (y0, y1, x0, x1) = parts.crop(keep, columns, seams=seams)
     except PreprocessError:  # a cut left no stroke in this run
         return None
     rows, cols = parts.ink.shape
     box = (x0 / cols, y0 / rows, (x1 - x0) / cols, (y1 - y0) / rows)
     return DigitPiece(crop=crop, model_input=to_model_input(crop), box=box)
-
-
-def seam_piece_of(parts: InkParts, keep: np.ndarray, box, left: np.ndarray, right: np.ndarray) -> DigitPiece | None:
-    """The kept labels' ink between two seams (columns from the group's left edge, one per
-    row of the group ``box``), as a digit (None: no stroke)."""
-    y0, y1, x0, _ = box
-    lo, hi = x0 + int(left.min()), x0 + int(right.max())
-    if hi <= lo:
-        return None
-    columns = np.arange(lo, hi)[None, :]
-    between = (columns >= (x0 + left)[:, None]) & (columns < (x0 + right)[:, None])
-    ink, mask = parts.ink[y0:y1, lo:hi], parts.mask[y0:y1, lo:hi]
-    kept = (keep[parts.labels[y0:y1, lo:hi]] | ~mask) & between
-    crop = np.where(kept, ink, 0.0)
-    strokes = crop >= INK_THRESHOLD
-    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
-    if not len(rows):
-        return None
-    top, left_edge = y0 + int(rows[0]), lo + int(cols[0])
-    trimmed = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
-    image_rows, image_cols = parts.ink.shape
-    found = (left_edge / image_cols, top / image_rows, trimmed.shape[1] / image_cols, trimmed.shape[0] / image_rows)
-    return DigitPiece(crop=trimmed, model_input=to_model_input(trimmed), box=found)
 
 
 def _seams(strokes: np.ndarray, cuts: list[int], height: int) -> list[np.ndarray]:

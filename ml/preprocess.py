@@ -218,9 +218,13 @@ class InkParts:
     def count(self) -> int:
         return len(self.boxes)
 
-    def crop(self, keep: np.ndarray, columns: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    def crop(
+        self, keep: np.ndarray, columns: tuple[int, int] | None = None, *, seams: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
         """The ink of the kept labels (a bool per label, 0 included) cropped to its strokes,
-        optionally only within ``columns`` (x0, x1); returns (crop, (y0, y1, x0, x1)).
+        optionally only within ``columns`` (x0, x1), or between two ``seams`` (each a column
+        per row of the kept ink's box, the left one's column included, the right one's not);
+        returns (crop, (y0, y1, x0, x1)).
 
         Strokes of other labels inside the box are blanked; the faint edges of the kept
         strokes stay. Raises ``EmptyImageError`` when no stroke is left to crop.
@@ -230,10 +234,12 @@ class InkParts:
             raise EmptyImageError("The image is blank: draw a digit first.")
         sy0, sy1 = min(box[0] for box in kept), max(box[1] for box in kept)
         sx0, sx1 = min(box[2] for box in kept), max(box[3] for box in kept)
+        if seams is not None:
+            columns = (int(seams[0].min()), int(seams[1].max()))
         if columns is not None:
             sx0, sx1 = max(sx0, columns[0]), min(sx1, columns[1])
         mask = self.mask[sy0:sy1, sx0:sx1]
-        if keep[1:].all():  # nothing to remove: crop exactly to the strokes
+        if keep[1:].all() and seams is None:  # nothing to remove: crop exactly to the strokes
             crop = self.ink[sy0:sy1, sx0:sx1]
         else:
             step = self.step
@@ -242,7 +248,13 @@ class InkParts:
                 kept_mask = kept_mask.repeat(step, axis=0).repeat(step, axis=1)
                 kept_mask = kept_mask[sy0 % step :, sx0 % step :]
             kept_mask = kept_mask[: mask.shape[0], : mask.shape[1]]
-            crop = np.where(kept_mask | ~mask, self.ink[sy0:sy1, sx0:sx1], 0.0)
+            kept = kept_mask | ~mask
+            if seams is not None:
+                if len(seams[0]) != sy1 - sy0 or len(seams[1]) != sy1 - sy0:
+                    raise ValueError("seams need a column for each row of the kept ink's box")
+                columns_here = np.arange(sx0, sx1)[None, :]
+                kept &= (columns_here >= seams[0][:, None]) & (columns_here < seams[1][:, None])
+            crop = np.where(kept, self.ink[sy0:sy1, sx0:sx1], 0.0)
             mask = crop >= INK_THRESHOLD
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         if not len(rows):
