@@ -5,8 +5,9 @@
 These machines' speed drifts by a factor of two from one hour to the next, so a change's
 effect on latency is measured as a ratio: both versions preprocess the same canvas PNGs
 in alternating rounds, and the medians of the rounds are compared. The older module is
-read from git (``git show REV:ml/preprocess.py``) and imported beside the current one;
-it must still import against today's other ``ml`` modules. Both use today's
+read from git (``git show REV:ml/preprocess.py``, with ``ml/framing.py`` of the same
+revision) and imported beside the current one; it must still import against today's
+other ``ml`` modules. Both use today's
 ``ml/decode.py``, so a change to decoding is measured by ``bench.latency`` (libspng
 against Pillow) instead. It also checks that both give the same model inputs.
 """
@@ -33,14 +34,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def preprocess_at(rev: str):
-    """The ``ml.preprocess`` module as it was at ``rev``."""
+    """The ``ml.preprocess`` module as it was at ``rev``, framing with ``ml/framing.py``
+    as it was there too (the shear and the thinning live in it)."""
+    framing = _module_at(rev, "framing")
+    today = sys.modules["ml.framing"]
+    sys.modules["ml.framing"] = framing  # what the older preprocess imports its framing from
+    try:
+        return _module_at(rev, "preprocess")
+    finally:
+        sys.modules["ml.framing"] = today
+
+
+def _module_at(rev: str, name: str):
     source = subprocess.run(
-        ["git", "show", f"{rev}:ml/preprocess.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "show", f"{rev}:ml/{name}.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     folder = Path(tempfile.mkdtemp(prefix="preprocess-rev-"))
-    path = folder / "preprocess_at_rev.py"
+    path = folder / f"{name}_at_rev.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("preprocess_at_rev", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_at_rev", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)

@@ -16,6 +16,7 @@ import struct
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pyspng
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -111,7 +112,21 @@ def _plain_png(data: bytes) -> Image.Image | None:
         pixels = pyspng.load(data)
     except RuntimeError:  # a bad checksum, a broken stream: Pillow words the error
         return None
-    return Image.fromarray(pixels)  # L, RGB or RGBA by its shape; shares the pixels
+    image = Image.fromarray(pixels)  # L, RGB or RGBA by its shape; shares the pixels
+    image.ml_pixels = pixels  # for plain_pixels: numpy needs no copy of them
+    return image
+
+
+def plain_pixels(image: Image.Image) -> np.ndarray | None:
+    """libspng's own array behind a plain PNG decoded here (rows, columns[, channels]),
+    or None for any other image.
+
+    ``np.asarray`` of a PIL image copies every pixel, a tenth of a canvas's whole
+    preprocessing; the decoder's array is the same pixels with no copy. Only while the
+    image still shares them: Pillow copies a read-only image before it changes one.
+    """
+    pixels = getattr(image, "ml_pixels", None)
+    return pixels if pixels is not None and image.readonly else None
 
 
 def _open(source) -> Image.Image:

@@ -95,7 +95,7 @@ def test_a_callers_image_is_never_turned_in_place():
 
 
 def test_the_paper_level_from_the_histogram_is_numpys_median():
-    from ml.preprocess import _LEVELS, _median_level
+    from ml.ink import _LEVELS, _median_level
 
     rng = np.random.default_rng(0)
     for size in (1, 2, 3, 64, 4096, 4097):
