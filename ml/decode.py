@@ -64,6 +64,11 @@ def decode_image(source: ImageSource) -> Image.Image:
     EXIF orientation. Raises ``InvalidImageError`` (or a subclass) with a clear message.
     """
     if isinstance(source, Image.Image):
+        if plain_pixels(source) is not None:
+            # Decoded here already (the web app decodes an upload to check it, then
+            # predicts from it): loaded, upright, and its pixels still libspng's array,
+            # which a copy would lose.
+            return source
         image = source
     elif isinstance(source, (bytes, bytearray, memoryview)) and (plain := _plain_png(bytes(source))) is not None:
         return plain

@@ -117,3 +117,11 @@ def test_images_pillow_decoded_have_no_decoder_array():
     draw_zero().convert("RGB").save(buffer, "JPEG")
     assert plain_pixels(decode_image(buffer.getvalue())) is None
     assert plain_pixels(draw_zero()) is None  # the caller's own PIL image
+
+
+def test_an_image_decoded_here_is_not_decoded_again():
+    # The web app decodes an upload to check it, then predicts from the decoded image:
+    # it must keep the decoder's array rather than become a copy without it.
+    image = decode_image(png_bytes(draw_zero().convert("RGBA")))
+    again = decode_image(image)
+    assert again is image and plain_pixels(again) is not None
