@@ -15,10 +15,6 @@ from PIL import Image, ImageFilter
 
 from ml.decode import EmptyImageError, plain_pixels
 
-# One request is one core's work: OpenCV's own thread pool would only contend with the
-# web server's other threads (and the steps of preprocessing are far too small to split).
-cv2.setNumThreads(1)
-
 # Everything after decoding runs at this size at most: plenty for a digit, and it bounds
 # the work a huge photo can cause.
 WORKING_SIDE = 512

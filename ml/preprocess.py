@@ -37,6 +37,7 @@ from ml.framing import (
     MNIST_SIDE,
     THIN_STROKE,
     deskew,
+    dilate,
     thin_strokes,
 )
 from ml.ink import ink_map as ink_map
@@ -207,10 +208,7 @@ def to_model_input(crop: np.ndarray) -> np.ndarray:
         digit = np.clip(digit * (1.0 / max(float(digit.max()), 1e-6)) * 1.5, 0.0, 1.0)
         grow = 3 if scaled_width < THIN_STROKE / 2 else 2
         padded = np.pad(digit, grow - 1)
-        # scipy's grey_dilation(size=(grow, grow)) pixel for pixel: an even window
-        # reaches forward, an odd one is centred.
-        anchor = (0, 0) if grow % 2 == 0 else (-1, -1)
-        digit = cv2.dilate(padded, np.ones((grow, grow), np.uint8), anchor=anchor, borderType=cv2.BORDER_REPLICATE)
+        digit = dilate(padded, grow)
         size = (digit.shape[1], digit.shape[0])
         if max(size) > MNIST_BOX + 2:  # keep the 20 px box within a pixel or two
             shrunk = Image.fromarray(digit).resize(

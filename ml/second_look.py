@@ -18,28 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 
-from ml.framing import MNIST_SIDE
+from ml.framing import MNIST_SIDE, dilate, erode
 
 SECOND_LOOK_BELOW = 0.8
 
 Infer = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) inputs -> (n, 10) probabilities
 
 
-# 2x2 windows, as scipy's grey_dilation and grey_erosion with size (1, 2, 2) place them
-# (the dilation's reaches forward, the erosion's back), by OpenCV: the same pixels, and no
-# scipy in a web worker.
-_WINDOW = np.ones((2, 2), np.uint8)
-
-
 def thicker(inputs: np.ndarray) -> np.ndarray:
-    return _each(inputs, lambda image: cv2.dilate(image, _WINDOW, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE))
+    return _each(inputs, lambda image: dilate(image, 2))
 
 
 def thinner(inputs: np.ndarray) -> np.ndarray:
-    return _each(inputs, lambda image: cv2.erode(image, _WINDOW, borderType=cv2.BORDER_REPLICATE))
+    return _each(inputs, lambda image: erode(image, 2))
 
 
 def _each(inputs: np.ndarray, change: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
