@@ -25,7 +25,8 @@ from ml.framing import MNIST_BOX, MNIST_CENTRE, MNIST_SIDE
 from ml.styles import add_styles
 
 WARP_SIDE = 36  # warp into a larger field so that nothing is cut off before re-framing
-CHUNK = 8192
+CHUNK = 8192  # images that share one draw of the random numbers (fixes the replay)
+BLOCK = 64  # images sampled at a time: their temporaries stay in the CPU's caches
 ELASTIC_KNOTS = 5  # random displacements on a 5x5 grid, smoothly spread over the field
 
 
@@ -114,26 +115,45 @@ def _warp(images: np.ndarray, rng: np.random.Generator, recipe: Augmentation) ->
     # Output pixel (r, c) around the warp field's centre -> source pixel around 13.5.
     grid = np.arange(WARP_SIDE, dtype=np.float32) - (WARP_SIDE - 1) / 2
     rows, cols = np.meshgrid(grid, grid, indexing="ij")
-    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
-    src_c = (cos * cols + sin * rows) / stretch[:, None, None] + shear[:, None, None] * rows
-    src_r = -sin * cols + cos * rows
+    field = None
     if recipe.elastic > 0:
         coarse = rng.uniform(-1.0, 1.0, (2, count, ELASTIC_KNOTS, ELASTIC_KNOTS)).astype(np.float32)
         # Two plain 2-D products (tensordot) rather than one batched matmul of tiny
         # matrices, which numpy runs one by one.
         spread = np.tensordot(coarse, _SMOOTH, axes=([3], [1]))  # (2, n, knots, side)
         field = np.tensordot(_SMOOTH, spread, axes=([1], [2])).transpose(1, 2, 0, 3) * np.float32(recipe.elastic)
-        src_r = src_r + field[0]
-        src_c = src_c + field[1]
     centre = (images.shape[1] - 1) / 2
-    return _bilinear(images, src_r + centre, src_c + centre)
+    cosines, sines = np.cos(angle), np.sin(angle)
+    out = np.empty((count, WARP_SIDE, WARP_SIDE), dtype=np.float64)
+    for start in range(0, count, BLOCK):  # the arithmetic a block at a time, as in _bilinear
+        block = slice(start, start + BLOCK)
+        cos, sin = cosines[block, None, None], sines[block, None, None]
+        src_c = (cos * cols + sin * rows) / stretch[block, None, None] + shear[block, None, None] * rows
+        src_r = -sin * cols + cos * rows
+        if field is not None:
+            src_r = src_r + field[0, block]
+            src_c = src_c + field[1, block]
+        out[block] = _bilinear_block(images[block], src_r + centre, src_c + centre)
+    return out
 
 
 def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Sample image n at (rows[n], cols[n]) with bilinear weights, zero outside.
 
     Plain numpy gathers: several times faster than ndimage.map_coordinates on a stack.
+    BLOCK images at a time, not the whole chunk: the same values, in a third of the time,
+    because a block's dozen temporaries fit in the caches where a chunk's (40 MB each)
+    went through memory. (The weights are float64, as numpy promotes float32 - int32;
+    training inputs stay bit for bit what the bundled model was trained on.)
     """
+    out = np.empty(rows.shape, dtype=np.float64)
+    for start in range(0, len(images), BLOCK):
+        block = slice(start, start + BLOCK)
+        out[block] = _bilinear_block(images[block], rows[block], cols[block])
+    return out
+
+
+def _bilinear_block(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     count, height, width = images.shape
     padded = np.zeros((count, height + 2, width + 2), dtype=np.float32)
     padded[:, 1:-1, 1:-1] = images

@@ -72,3 +72,14 @@ def test_the_same_seed_gives_the_same_epoch():
     other = augment(images, np.random.default_rng(8), Augmentation(), labels=labels)
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def test_sampling_a_block_at_a_time_gives_what_the_whole_chunk_at_once_gives(monkeypatch):
+    """Blocks keep the arithmetic in the caches; they must not change a value, or the
+    bundled model's training would no longer replay (docs/experiments.md)."""
+    images, labels = rings(150), np.arange(150) % 10  # two whole blocks and a part
+    recipe = Augmentation(rotation=10.0, shear=0.2, aspect=0.1)
+    blocked = augment(images, np.random.default_rng(3), recipe, labels=labels)
+    monkeypatch.setattr("ml.augment.BLOCK", 10_000)  # one block: the chunk at once
+    whole = augment(images, np.random.default_rng(3), recipe, labels=labels)
+    assert np.array_equal(blocked, whole)
