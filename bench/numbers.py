@@ -1,6 +1,6 @@
 """Whole numbers: 2 to 6 pendigits drawings side by side, segmented and recognized.
 
-    python -m bench.numbers [--count N] [--seed S] [--model DIR] [--pendigits DIR]
+    python -m bench.numbers [--count N] [--seed S] [--model DIR] [--judge DIR] [--pendigits DIR]
 
 Each number is composed on an 840x280 white canvas (the web Number mode's size) from
 drawings of the pendigits development set: a random number height, each digit scaled by
@@ -183,10 +183,11 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=1000, help="numbers in each set (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", help="model folder (default: the bundled model)")
+    parser.add_argument("--judge", help="one-digit judge folder (default: the bundled judge)")
     parser.add_argument("--pendigits", default=str(SHARED / "pendigits-dev"))
     args = parser.parse_args(argv)
 
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, judge=args.judge)
     drawings = load_pendigits(args.pendigits)
     rows = {}
     for touching in (False, True):

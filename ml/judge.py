@@ -20,7 +20,7 @@ from ml.artifacts import ARTIFACTS_DIR, Artifact, ArtifactError, load_artifact
 from ml.litert import LiteRTModel
 
 JUDGE_ARCH = "judge"
-BUNDLED_JUDGE_VERSION = "20261202-judge-bundled-v2"
+BUNDLED_JUDGE_VERSION = "20261203-judge-bundled-v3"
 
 
 def bundled_judge_dir():
