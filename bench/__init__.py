@@ -1,6 +1,6 @@
 """Benchmarks that print tables: ``python -m bench.accuracy``, ``bench.latency``,
-``bench.numbers``, ``bench.load``, ``bench.preprocess_rev`` and ``bench.quantization``
-(``make bench`` runs the first three)."""
+``bench.numbers``, ``bench.load``, ``bench.preprocess_rev``, ``bench.quantization`` and
+``bench.training`` (``make bench`` runs the first three)."""
 
 from __future__ import annotations
 
